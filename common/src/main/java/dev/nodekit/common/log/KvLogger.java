@@ -24,16 +24,18 @@ final class KvLogger extends AbstractLogger implements LoggingEventAware {
     private static final long serialVersionUID = 1L;
     private final transient LogConfig config;
     private final String shortName;
+    private final int threshold;
 
     KvLogger(String name, LogConfig config) {
         this.name = name;
         this.config = config;
         int dot = name.lastIndexOf('.');
         this.shortName = dot >= 0 ? name.substring(dot + 1) : name;
+        this.threshold = config.levelFor(name).toInt();
     }
 
     private boolean enabled(Level l) {
-        return l.toInt() >= config.level().toInt();
+        return l.toInt() >= threshold;
     }
 
     @Override

@@ -5,20 +5,49 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
 import java.util.Locale;
+import java.util.Map;
 
 import org.slf4j.event.Level;
 
-/** Where log lines go and from which level, read once from the environment. */
-record LogConfig(Level level, PrintStream out) {
+/**
+ * Where log lines go and from which level, read once from the environment: {@code NODEKIT_LOG_LEVEL}
+ * (default INFO) and {@code NODEKIT_LOG_LEVELS}, a comma-separated list of {@code logger.prefix=LEVEL}
+ * overrides (longest prefix wins). Netty's bootstrap is quieted by default: it warns about
+ * SO_KEEPALIVE on every unix-socket channel, which is harmless.
+ */
+record LogConfig(Level level, Map<String, Level> overrides, PrintStream out) {
+    static final Map<String, Level> DEFAULT_OVERRIDES = Map.of("io.grpc.netty.shaded.io.netty.bootstrap", Level.ERROR);
+
+    LogConfig {
+        overrides = Map.copyOf(overrides);
+    }
+
+    /** The level for logger {@code name}: the longest matching override, else the default level. */
+    Level levelFor(String name) {
+        Level best = level;
+        int bestLen = -1;
+        for (var e : overrides.entrySet()) {
+            String prefix = e.getKey();
+            if ((name.equals(prefix) || name.startsWith(prefix + ".")) && prefix.length() > bestLen) {
+                best = e.getValue();
+                bestLen = prefix.length();
+            }
+        }
+        return best;
+    }
 
     static LogConfig fromEnvironment() {
         String lvl = firstNonBlank(System.getProperty("nodekit.log.level"), System.getenv("NODEKIT_LOG_LEVEL"), "INFO");
-        Level level;
-        try {
-            level = Level.valueOf(lvl.trim().toUpperCase(Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            level = Level.INFO;
+        Level level = parse(lvl, Level.INFO);
+        Map<String, Level> overrides = new HashMap<>(DEFAULT_OVERRIDES);
+        String spec = firstNonBlank(System.getProperty("nodekit.log.levels"), System.getenv("NODEKIT_LOG_LEVELS"), "");
+        for (String item : spec.split(",")) {
+            int eq = item.indexOf('=');
+            if (eq > 0) {
+                overrides.put(item.substring(0, eq).trim(), parse(item.substring(eq + 1), level));
+            }
         }
         PrintStream out = System.err;
         String file = firstNonBlank(System.getProperty("nodekit.log.file"), System.getenv("NODEKIT_LOG_FILE"), null);
@@ -30,7 +59,15 @@ record LogConfig(Level level, PrintStream out) {
                 System.err.println("level=WARN msg=\"cannot open log file, logging to stderr\" file=" + file);
             }
         }
-        return new LogConfig(level, out);
+        return new LogConfig(level, overrides, out);
+    }
+
+    private static Level parse(String s, Level dflt) {
+        try {
+            return Level.valueOf(s.trim().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            return dflt;
+        }
     }
 
     private static String firstNonBlank(String a, String b, String dflt) {

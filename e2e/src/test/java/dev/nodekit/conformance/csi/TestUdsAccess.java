@@ -1,0 +1,16 @@
+package dev.nodekit.conformance.csi;
+
+import java.nio.file.Path;
+
+import io.grpc.BindableService;
+import io.grpc.Server;
+
+/** Public door to {@link TestUds} for tests in other packages. */
+public final class TestUdsAccess {
+    private TestUdsAccess() {
+    }
+
+    public static Server serve(Path socket, BindableService... services) throws Exception {
+        return TestUds.serve(socket, services);
+    }
+}
