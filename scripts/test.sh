@@ -6,7 +6,13 @@ set -euo pipefail
 cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.."
 scripts/install-test-deps.sh
 export NODEKIT_STRICT=1
+before=$(mktemp)
+scripts/leak-check.sh snapshot "$before"
 status=0
 mvn -B verify "$@" || status=$?
+leak=0
+scripts/leak-check.sh compare "$before" || leak=$?
+rm -f "$before"
 scripts/test-summary.sh || true
-exit $status
+[ $status -ne 0 ] && exit $status
+exit $leak
