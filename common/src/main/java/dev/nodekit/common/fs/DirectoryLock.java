@@ -34,6 +34,9 @@ import java.util.concurrent.TimeUnit;
  * }
  * }</pre>
  *
+ * <p>The resource is held, not used, so {@code javac -Xlint:try} warns about the block; annotate
+ * the method {@code @SuppressWarnings("try")}.
+ *
  * <p>Not reentrant: a thread acquiring a lock it holds waits until its deadline. The lock file is
  * never deleted (deleting lock files lets two processes lock two different inodes). After
  * acquiring, the holder's pid is written into the lock file; a timeout message quotes it.

@@ -24,6 +24,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 @Timeout(120)
+@SuppressWarnings("try") // lock resources are held, not used
 class DirectoryLockTest {
     @TempDir
     Path dir;

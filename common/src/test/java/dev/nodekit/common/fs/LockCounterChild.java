@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 
 /** Child JVM for {@link DirectoryLockTest}: "count DIR N" increments DIR/counter N times under the lock; "hold DIR" holds it until stdin closes. */
+@SuppressWarnings("try") // lock resources are held, not used
 public final class LockCounterChild {
     private LockCounterChild() {
     }
