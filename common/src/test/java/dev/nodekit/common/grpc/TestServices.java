@@ -5,6 +5,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
 
 import dev.nodekit.spec.csi.v1.GetPluginInfoRequest;
 import dev.nodekit.spec.csi.v1.GetPluginInfoResponse;
@@ -23,12 +26,22 @@ final class TestServices {
     private TestServices() {
     }
 
-    /** GetPluginInfo answers at once; Probe prints {@code IN-FLIGHT} to stdout, sleeps, then answers ready. */
+    /**
+     * GetPluginInfo answers at once. Probe prints {@code IN-FLIGHT} to stdout, then answers ready
+     * once {@code releaseFile} exists (if given) or after {@code probeMillis}, whichever is first:
+     * the test decides when the in-flight call ends instead of racing a sleep.
+     */
     static final class SlowIdentity extends IdentityGrpc.IdentityImplBase {
         private final long probeMillis;
+        private final Path releaseFile;
 
         SlowIdentity(long probeMillis) {
+            this(probeMillis, null);
+        }
+
+        SlowIdentity(long probeMillis, Path releaseFile) {
             this.probeMillis = probeMillis;
+            this.releaseFile = releaseFile;
         }
 
         @Override
@@ -41,8 +54,11 @@ final class TestServices {
         public void probe(ProbeRequest request, StreamObserver<ProbeResponse> out) {
             System.out.println("IN-FLIGHT");
             System.out.flush();
+            long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(probeMillis);
             try {
-                Thread.sleep(probeMillis);
+                while (System.nanoTime() < end && (releaseFile == null || !Files.exists(releaseFile))) {
+                    Thread.sleep(10);
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 out.onError(io.grpc.Status.CANCELLED.withDescription("interrupted").asRuntimeException());

@@ -9,10 +9,16 @@ import dev.nodekit.common.metrics.Metrics;
  * A plugin-like program for {@link UdsServerShutdownTest}, run in a child JVM: serves
  * {@link TestServices.SlowIdentity} on a socket with the standard interceptors and the default
  * shutdown hook, prints {@code READY}, and waits until a signal shuts it down.
- * Arguments: socket path, grace in ms, Probe duration in ms.
+ * Arguments: socket path, grace in ms, longest Probe in ms. Probe ends early once the file
+ * {@code <socket>.release} exists.
  */
 public final class UdsServerChild {
     private UdsServerChild() {
+    }
+
+    /** The file whose creation ends the in-flight Probe. */
+    static Path releaseFile(Path socket) {
+        return socket.resolveSibling(socket.getFileName() + ".release");
     }
 
     public static void main(String[] args) throws Exception {
@@ -20,7 +26,7 @@ public final class UdsServerChild {
         Duration grace = Duration.ofMillis(Long.parseLong(args[1]));
         long probeMillis = Long.parseLong(args[2]);
         UdsServer server = UdsServer.builder(socket)
-                .addService(new TestServices.SlowIdentity(probeMillis))
+                .addService(new TestServices.SlowIdentity(probeMillis, releaseFile(socket)))
                 .interceptors(StandardInterceptors.standard(Metrics.create(), InterceptorOptions.defaults()))
                 .shutdownGrace(grace)
                 .build()

@@ -55,11 +55,10 @@ class UdsServerShutdownTest {
     @Test
     void sigtermLetsTheInFlightCallFinishRefusesNewCallsAndExitsWithoutTheSocket() throws Exception {
         Path socket = dir.resolve("child.sock");
-        long graceMs = 8_000;
-        long probeMs = 2_000;
-        child = Child.start(socket, graceMs, probeMs, dir.resolve("child.log"));
+        long graceMs = 20_000;
+        child = Child.start(socket, graceMs, 60_000, dir.resolve("child.log"));
         channel = UdsChannels.forTarget("unix://" + socket);
-        assertThat(getPluginInfo(channel)).isEqualTo(Status.Code.OK);
+        assertThat(getPluginInfo(channel)).as(child.diagnostics()).isEqualTo(Status.Code.OK);
 
         ListenableFuture<ProbeResponse> inFlight = IdentityGrpc.newFutureStub(channel).probe(ProbeRequest.getDefaultInstance());
         child.awaitLine("IN-FLIGHT");
@@ -67,24 +66,27 @@ class UdsServerShutdownTest {
         child.process.destroy(); // SIGTERM
 
         // New calls are refused while the old one still runs: on a fresh connection and on the existing one.
-        await().atMost(Duration.ofSeconds(3)).pollInterval(Duration.ofMillis(20))
+        await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(20))
                 .until(() -> getPluginInfoOnNewChannel(socket) == Status.Code.UNAVAILABLE);
-        assertThat(getPluginInfo(channel)).isEqualTo(Status.Code.UNAVAILABLE);
-        assertThat(inFlight.isDone()).as("in-flight call still running when new calls were refused").isFalse();
         long refusedMs = ms(t0);
+        assertThat(getPluginInfo(channel)).isEqualTo(Status.Code.UNAVAILABLE);
+        assertThat(child.process.isAlive()).as(child.diagnostics()).isTrue();
+        assertThat(inFlight.isDone()).as("the in-flight call must still be running").isFalse();
 
-        ProbeResponse r = inFlight.get(graceMs, TimeUnit.MILLISECONDS);
+        Files.createFile(UdsServerChild.releaseFile(socket)); // let the handler answer
+        long releasedMs = ms(t0);
+        ProbeResponse r = inFlight.get(15, TimeUnit.SECONDS);
         assertThat(r.getReady().getValue()).isTrue();
-        long finishedMs = ms(t0);
 
-        assertThat(child.process.waitFor(graceMs + 5_000, TimeUnit.MILLISECONDS)).as(child.diagnostics()).isTrue();
+        assertThat(child.process.waitFor(15, TimeUnit.SECONDS)).as(child.diagnostics()).isTrue();
         long exitedMs = ms(t0);
         assertThat(child.process.exitValue()).as(child.diagnostics()).isEqualTo(128 + 15);
         assertThat(socket).doesNotExist();
-        // It exited once the call was done, well before the grace period ran out.
+        // It exited once the call was done, not when the grace period ran out.
         assertThat(exitedMs).isLessThan(graceMs);
-        System.out.printf("drain: refused_new_calls_after_ms=%d in_flight_done_ms=%d exited_ms=%d%n",
-                refusedMs, finishedMs, exitedMs);
+        assertThat(child.diagnostics()).contains("gRPC server stopped", "drained=true");
+        System.out.printf("drain: refused_new_calls_after_ms=%d released_at_ms=%d exited_ms=%d (exit %d ms after release)%n",
+                refusedMs, releasedMs, exitedMs, exitedMs - releasedMs);
     }
 
     @Test
@@ -108,8 +110,9 @@ class UdsServerShutdownTest {
         assertThat(child.process.waitFor(10, TimeUnit.SECONDS)).as(child.diagnostics()).isTrue();
         long exitedMs = ms(t0);
         assertThat(cancelledMs).isGreaterThanOrEqualTo(graceMs - 50);
-        // grace + the bounded wind-down (2 s at most), nowhere near the 30 s the handler wanted
-        assertThat(exitedMs).as(child.diagnostics()).isLessThan(graceMs + 4_000);
+        // grace + the bounded wind-down (about 3 s at most) + slack for a loaded machine,
+        // far below the 30 s the handler wanted
+        assertThat(exitedMs).as(child.diagnostics()).isLessThan(graceMs + 10_000);
         assertThat(socket).doesNotExist();
         assertThat(child.diagnostics()).contains("did not finish within the grace period");
         System.out.printf("cancel: grace_ms=%d call_failed_ms=%d exited_ms=%d%n", graceMs, cancelledMs, exitedMs);
@@ -121,7 +124,8 @@ class UdsServerShutdownTest {
 
     private static Status.Code getPluginInfo(ManagedChannel c) {
         try {
-            IdentityGrpc.newBlockingStub(c).withDeadlineAfter(2, TimeUnit.SECONDS)
+            // Generous: the first call to a cold child JVM on a loaded machine takes seconds.
+            IdentityGrpc.newBlockingStub(c).withDeadlineAfter(20, TimeUnit.SECONDS)
                     .getPluginInfo(GetPluginInfoRequest.getDefaultInstance());
             return Status.Code.OK;
         } catch (StatusRuntimeException e) {
@@ -175,7 +179,7 @@ class UdsServerShutdownTest {
         }
 
         void awaitLine(String expected) throws Exception {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             while (System.nanoTime() < deadline) {
                 String line = lines.poll(100, TimeUnit.MILLISECONDS);
                 if (expected.equals(line)) {

@@ -61,7 +61,7 @@ class UdsServerTest {
     }
 
     private String pluginName(Path socket) {
-        return IdentityGrpc.newBlockingStub(channel(socket)).withDeadlineAfter(5, TimeUnit.SECONDS)
+        return IdentityGrpc.newBlockingStub(channel(socket)).withDeadlineAfter(30, TimeUnit.SECONDS)
                 .getPluginInfo(GetPluginInfoRequest.getDefaultInstance()).getName();
     }
 
