@@ -21,20 +21,54 @@ final class JsonValues {
     private JsonValues() {
     }
 
-    /** Deep immutable copy of a JSON object, rejecting values that are not JSON. */
+    /**
+     * Deep immutable copy of a JSON object, rejecting values that are not JSON; {@code field} (may be
+     * empty) prefixes the path in the message.
+     */
     static Map<String, Object> copyObject(Map<?, ?> value, String field) {
+        try {
+            return copyMap(value);
+        } catch (BadValue e) {
+            String where = field.isEmpty() ? e.path : e.path.isEmpty() ? field
+                    : e.path.startsWith("[") ? field + e.path : field + "." + e.path;
+            throw Check.invalid(where.isEmpty() ? "extra" : where, e.problem);
+        }
+    }
+
+    /** A value that is not JSON; the path (relative to the copied object) is built while unwinding. */
+    private static final class BadValue extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        String path = "";
+        final String problem;
+
+        BadValue(String problem) {
+            super(problem, null, false, false);
+            this.problem = problem;
+        }
+
+        BadValue under(String key) {
+            path = path.isEmpty() ? key : path.startsWith("[") ? key + path : key + "." + path;
+            return this;
+        }
+    }
+
+    private static Map<String, Object> copyMap(Map<?, ?> value) {
         LinkedHashMap<String, Object> out = new LinkedHashMap<>(value.size() * 2);
         for (Map.Entry<?, ?> e : value.entrySet()) {
             if (!(e.getKey() instanceof String)) {
-                throw Check.invalid(field.isEmpty() ? "extra" : field, "object key " + e.getKey() + " is not a string");
+                throw new BadValue("object key " + e.getKey() + " is not a string");
             }
             String k = (String) e.getKey();
-            out.put(k, copy(e.getValue(), field, k));
+            try {
+                out.put(k, copy(e.getValue()));
+            } catch (BadValue b) {
+                throw b.under(k);
+            }
         }
         return Collections.unmodifiableMap(out);
     }
 
-    private static Object copy(Object v, String parent, String key) {
+    private static Object copy(Object v) {
         if (v == null || v instanceof String || v instanceof Boolean || v instanceof Integer
                 || v instanceof Long || v instanceof BigInteger || v instanceof BigDecimal) {
             return v;
@@ -45,30 +79,26 @@ final class JsonValues {
         if (v instanceof Double || v instanceof Float) {
             double d = ((Number) v).doubleValue();
             if (Double.isNaN(d) || Double.isInfinite(d)) {
-                throw Check.invalid(join(parent, key), d + " is not a JSON number");
+                throw new BadValue(d + " is not a JSON number");
             }
             return BigDecimal.valueOf(d);
         }
         if (v instanceof Map) {
-            return copyObject((Map<?, ?>) v, join(parent, key));
+            return copyMap((Map<?, ?>) v);
         }
         if (v instanceof List) {
             List<?> list = (List<?>) v;
             ArrayList<Object> out = new ArrayList<>(list.size());
-            String here = join(parent, key);
             for (int i = 0; i < list.size(); i++) {
-                out.add(copy(list.get(i), here, "[" + i + "]"));
+                try {
+                    out.add(copy(list.get(i)));
+                } catch (BadValue b) {
+                    throw b.under("[" + i + "]");
+                }
             }
             return Collections.unmodifiableList(out);
         }
-        throw Check.invalid(join(parent, key), "a " + v.getClass().getName() + " is not a JSON value");
-    }
-
-    private static String join(String parent, String key) {
-        if (parent.isEmpty()) {
-            return key;
-        }
-        return key.startsWith("[") ? parent + key : parent + "." + key;
+        throw new BadValue("a " + v.getClass().getName() + " is not a JSON value");
     }
 
     /** Writes a natural value (as produced by {@link #copyObject} or the decoder). */

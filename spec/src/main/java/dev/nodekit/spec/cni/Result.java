@@ -172,6 +172,10 @@ public record Result(CniVersion cniVersion, List<Interface> interfaces, List<IpC
             }
             return new Result(target, ifs, ips, rs, dns, extra);
         }
+        if (isLegacy()) {
+            // 0.1.0 and 0.2.0 share one shape (libcni's types020 answers for both as they are).
+            return new Result(target, interfaces, ips, routes, dns, extra);
+        }
         if (ips.isEmpty()) {
             throw new CniException(CniError.INCOMPATIBLE_CNI_VERSION, "cannot convert the " + cniVersion
                     + " result to " + target + ": it has no IP address, and a " + target

@@ -133,6 +133,13 @@ class ResultTest {
     }
 
     @Test
+    void legacyResultsWithoutAddressStillRelabelBetween010And020() throws Exception {
+        Result dnsOnly = Result.parse("{\"cniVersion\":\"0.2.0\",\"dns\":{\"nameservers\":[\"10.0.0.1\"]}}");
+        assertSameJson(dnsOnly.convertTo(CniVersion.V0_1_0).toJson(),
+                "{\"cniVersion\":\"0.1.0\",\"dns\":{\"nameservers\":[\"10.0.0.1\"]}}");
+    }
+
+    @Test
     void readsA010ResultWithoutCniVersionWhenTheCallerSaysSo() throws Exception {
         String json = """
                 {"ip4": {"ip": "10.1.0.5/16", "gateway": "10.1.0.1", "routes": [{"dst": "0.0.0.0/0"}]},
