@@ -16,14 +16,17 @@ public class CniException extends Exception {
     private final int code;
     private final String details;
 
+    /** A failure with a code and a message. */
     public CniException(int code, String msg) {
         this(code, msg, null, null);
     }
 
+    /** A failure with a code, a message and details ({@code null} or empty: none). */
     public CniException(int code, String msg, String details) {
         this(code, msg, details, null);
     }
 
+    /** A failure with a code, a message, details and the exception that caused it. */
     public CniException(int code, String msg, String details, Throwable cause) {
         super(msg == null ? "" : msg, cause);
         if (code < 0) {

@@ -5,7 +5,7 @@ import java.io.IOException;
 import com.fasterxml.jackson.core.JsonGenerator;
 
 /**
- * A CNI wire value that writes itself with jackson-core alone. Every type of this package
+ * A CNI wire value that writes itself with jackson-core alone. Every record of this package
  * implements it, so a caller can stream several values into one {@link JsonGenerator} (a plugin
  * writing its result to stdout) or take the text with {@link #toJson()}; jackson-databind's
  * {@code ObjectMapper} reaches the same code through the {@code @JsonSerialize} annotation.
