@@ -28,9 +28,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.grpc.BindableService;
+import io.grpc.HandlerRegistry;
 import io.grpc.Server;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
+import io.grpc.ServerMethodDefinition;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
@@ -77,6 +79,8 @@ public final class UdsServer implements AutoCloseable {
     private final String socketModeText;
     private final List<ServerServiceDefinition> services;
     private final List<ServerInterceptor> interceptors;
+    private final HandlerRegistry fallback;
+    private final boolean directExecutor;
     private final int maxMessageBytes;
     private final int executorThreads;
     private final Duration shutdownGrace;
@@ -98,6 +102,8 @@ public final class UdsServer implements AutoCloseable {
         this.socketModeText = b.socketModeText;
         this.services = List.copyOf(b.services);
         this.interceptors = List.copyOf(b.interceptors);
+        this.fallback = b.fallback;
+        this.directExecutor = b.directExecutor;
         this.maxMessageBytes = b.maxMessageBytes;
         this.executorThreads = b.executorThreads;
         this.shutdownGrace = b.shutdownGrace;
@@ -146,11 +152,18 @@ public final class UdsServer implements AutoCloseable {
                     .workerEventLoopGroup(worker)
                     // No TCP keepalive on a unix socket: without this netty WARNs on every accepted connection.
                     .withChildOption(ChannelOption.SO_KEEPALIVE, null)
-                    .executor(executor)
                     .maxInboundMessageSize(maxMessageBytes)
                     .maxInboundMetadataSize(1024 * 1024);
+            if (directExecutor) {
+                nb.directExecutor();
+            } else {
+                nb.executor(executor);
+            }
             for (ServerServiceDefinition s : services) {
                 nb.addService(ServerInterceptors.interceptForward(s, interceptors));
+            }
+            if (fallback != null) {
+                nb.fallbackHandlerRegistry(interceptors.isEmpty() ? fallback : new InterceptedRegistry(fallback, interceptors));
             }
             try {
                 server = nb.build().start();
@@ -417,11 +430,36 @@ public final class UdsServer implements AutoCloseable {
         }
     }
 
+    /** A fallback registry whose methods run the server's interceptors, like the added services' do. */
+    private static final class InterceptedRegistry extends HandlerRegistry {
+        private final HandlerRegistry delegate;
+        private final List<ServerInterceptor> interceptors;
+
+        InterceptedRegistry(HandlerRegistry delegate, List<ServerInterceptor> interceptors) {
+            this.delegate = delegate;
+            this.interceptors = interceptors;
+        }
+
+        @Override
+        public ServerMethodDefinition<?, ?> lookupMethod(String methodName, String authority) {
+            ServerMethodDefinition<?, ?> m = delegate.lookupMethod(methodName, authority);
+            String service = m == null ? null : m.getMethodDescriptor().getServiceName();
+            if (service == null) {
+                return m; // no method, or a name without a service part that no service could hold
+            }
+            ServerServiceDefinition one = ServerServiceDefinition
+                    .builder(service).addMethod(m).build();
+            return ServerInterceptors.interceptForward(one, interceptors).getMethod(methodName);
+        }
+    }
+
     /** Settings of a {@link UdsServer}; every knob has a default except the services. */
     public static final class Builder {
         private final Path socket;
         private final List<ServerServiceDefinition> services = new ArrayList<>();
         private final List<ServerInterceptor> interceptors = new ArrayList<>();
+        private HandlerRegistry fallback;
+        private boolean directExecutor;
         private Set<PosixFilePermission> socketMode = parseMode(DEFAULT_SOCKET_MODE);
         private String socketModeText = DEFAULT_SOCKET_MODE;
         private int maxMessageBytes = UdsChannels.MAX_MESSAGE_BYTES;
@@ -454,6 +492,26 @@ public final class UdsServer implements AutoCloseable {
         /** Adds a service definition. */
         public Builder addService(ServerServiceDefinition service) {
             services.add(Objects.requireNonNull(service, "service"));
+            return this;
+        }
+
+        /**
+         * Handlers for methods no added service has (a forwarding proxy answers every method name
+         * here, as grpc-java's {@code GrpcProxy} does). Its methods run the same
+         * {@link #interceptors}. With a fallback registry, no service needs to be added.
+         */
+        public Builder fallbackHandlerRegistry(HandlerRegistry registry) {
+            this.fallback = Objects.requireNonNull(registry, "registry");
+            return this;
+        }
+
+        /**
+         * Runs handlers on the I/O threads instead of the handler pool: saves two thread hand-offs
+         * per call, and is only for handlers that never block (a forwarding proxy that hands any
+         * blocking work to its own executor). Default false.
+         */
+        public Builder directExecutor(boolean direct) {
+            this.directExecutor = direct;
             return this;
         }
 
@@ -512,7 +570,7 @@ public final class UdsServer implements AutoCloseable {
 
         /** The configured server, not yet started. */
         public UdsServer build() {
-            if (services.isEmpty()) {
+            if (services.isEmpty() && fallback == null) {
                 throw new IllegalStateException("a server on " + socket + " needs at least one service");
             }
             return new UdsServer(this);
