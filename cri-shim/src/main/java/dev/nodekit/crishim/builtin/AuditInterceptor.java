@@ -73,7 +73,7 @@ import dev.nodekit.spec.cri.v1.UpdatePodSandboxResourcesRequest;
  * <p>Settings: {@code output} ({@code stdout} (default), {@code stderr} or an absolute file path,
  * appended to), {@code methods} (RPC names; default: the lifecycle calls of {@link #DEFAULT_METHODS}),
  * {@code includeEnv} (default true), {@code secretEnvNames} and {@code secretValues} (regular
- * expressions; defaults below). Audit runs after the answer is sent, so it adds no latency; a line
+ * expressions, added to the defaults below: a config can widen redaction, never narrow it). Audit runs after the answer is sent, so it adds no latency; a line
  * that cannot be written is logged and lost (fail-open by default).
  */
 public final class AuditInterceptor implements CriInterceptor {
@@ -411,8 +411,8 @@ public final class AuditInterceptor implements CriInterceptor {
      * @param output         {@code stdout}, {@code stderr}, or an absolute file path
      * @param methods        RPC names to audit
      * @param includeEnv     whether CreateContainer lines list the (redacted) environment
-     * @param secretEnvNames regular expressions over variable names (whole-name match)
-     * @param secretValues   regular expressions found anywhere in a value or argument
+     * @param secretEnvNames regular expressions over variable names (whole-name match), besides the defaults
+     * @param secretValues   regular expressions found anywhere in a value or argument, besides the defaults
      */
     record Settings(String output, List<String> methods, Boolean includeEnv, List<String> secretEnvNames,
             List<String> secretValues) {
@@ -430,14 +430,22 @@ public final class AuditInterceptor implements CriInterceptor {
                 }
             }
             includeEnv = includeEnv == null || includeEnv;
-            secretEnvNames = secretEnvNames == null ? DEFAULT_SECRET_ENV_NAMES : List.copyOf(secretEnvNames);
-            secretValues = secretValues == null ? DEFAULT_SECRET_VALUES : List.copyOf(secretValues);
+            secretEnvNames = plusDefaults(DEFAULT_SECRET_ENV_NAMES, secretEnvNames);
+            secretValues = plusDefaults(DEFAULT_SECRET_VALUES, secretValues);
             for (String p : secretEnvNames) {
                 compile(p, "secretEnvNames");
             }
             for (String p : secretValues) {
                 compile(p, "secretValues");
             }
+        }
+
+        private static List<String> plusDefaults(List<String> defaults, List<String> extra) {
+            List<String> all = new java.util.ArrayList<>(defaults);
+            if (extra != null) {
+                all.addAll(extra);
+            }
+            return List.copyOf(all);
         }
 
         private static void compile(String p, String field) {

@@ -48,7 +48,7 @@ import io.grpc.Status;
  *   settings:
  *     rules:
  *       - name: no-privileged
- *         except: {namespaces: [kube-system]}
+ *         except: [{namespaces: [kube-system]}, {annotations: {policy.nodekit.dev/privileged: allowed}}]
  *         deny: {privileged: true, hostPID: true, capabilities: [SYS_ADMIN]}
  *       - name: team-defaults
  *         match: {namespaces: ["team-*"]}

@@ -12,13 +12,14 @@ import java.util.regex.Pattern;
  *
  * @param name   named in rejections and logs
  * @param match  where the rule applies; absent = everywhere
- * @param except where it does not, even if {@code match} says so
+ * @param except where it does not, even if {@code match} says so: any of these (each one a
+ *               {@link Match} whose conditions must all hold)
  * @param deny   what pods and containers may not ask for
  * @param add    labels, annotations (pods and containers) and environment variables (containers) set
  *               when absent; what the workload set itself wins
  * @param limits upper bounds on container resources; an unlimited request gets the bound
  */
-record PolicyRule(String name, Match match, Match except, Deny deny, Add add, Limits limits) {
+record PolicyRule(String name, Match match, List<Match> except, Deny deny, Add add, Limits limits) {
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
 
     PolicyRule {
@@ -27,7 +28,7 @@ record PolicyRule(String name, Match match, Match except, Deny deny, Add add, Li
             throw new IllegalArgumentException("name: '" + name + "' must be 1-63 letters, digits, '.', '_' or '-'");
         }
         match = match == null ? Match.ANY : match;
-        except = except == null ? Match.NONE : except;
+        except = except == null ? List.of() : List.copyOf(except);
         deny = deny == null ? new Deny(null, null, null, null, null, null) : deny;
         add = add == null ? new Add(null, null, null) : add;
         limits = limits == null ? new Limits(null, null) : limits;
@@ -37,7 +38,7 @@ record PolicyRule(String name, Match match, Match except, Deny deny, Add add, Li
     }
 
     boolean appliesTo(PodFacts pod) {
-        return match.matches(pod) && !except.matches(pod);
+        return match.matches(pod) && except.stream().noneMatch(e -> e.matches(pod));
     }
 
     /**
@@ -51,8 +52,6 @@ record PolicyRule(String name, Match match, Match except, Deny deny, Add add, Li
     record Match(List<String> namespaces, Map<String, String> labels, Map<String, String> annotations,
             List<String> runtimeHandlers) {
         static final Match ANY = new Match(null, null, null, null);
-        /** Matches nothing: the default {@code except}. */
-        static final Match NONE = new Match(List.of(), null, null, null);
 
         Match {
             namespaces = namespaces == null ? null : List.copyOf(namespaces);
