@@ -6,13 +6,16 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.nodekit.common.config.ConfigException;
 import dev.nodekit.common.config.ConfigLoader;
+import dev.nodekit.common.grpc.UdsChannels;
 import dev.nodekit.common.grpc.UdsServer;
 import dev.nodekit.common.grpc.UdsServerException;
 import dev.nodekit.common.metrics.Metrics;
@@ -21,6 +24,7 @@ import dev.nodekit.crishim.api.CriInterceptorProvider;
 import dev.nodekit.crishim.api.FailureMode;
 import dev.nodekit.crishim.api.InterceptorContext;
 import dev.nodekit.crishim.api.UpstreamView;
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 
 /**
  * A running CRI shim: kubelet's runtime endpoint, forwarding to one or more runtimes through the
@@ -28,6 +32,13 @@ import dev.nodekit.crishim.api.UpstreamView;
  * runtimes are up (calls fail with UNAVAILABLE until they are); {@link #close} drains and stops.
  */
 public final class CriShim implements AutoCloseable {
+    /**
+     * I/O threads shared by the server and the upstream channels. One: a forwarded call is read,
+     * forwarded, answered and written on the same thread, with no cross-thread wake-up (each one
+     * costs tens of microseconds on a busy node); kubelet's few calls a second are far from what one
+     * thread forwards. Hooks never run here (they have their own pool).
+     */
+    static final int IO_THREADS = 1;
     private static final Logger log = LoggerFactory.getLogger(CriShim.class);
 
     private final CriShimConfig config;
@@ -38,11 +49,12 @@ public final class CriShim implements AutoCloseable {
     private final List<ChainEntry> chain;
     private final UdsServer server;
     private final ShimRegistry registry;
+    private final EventLoopGroup loop;
     private final Object closeLock = new Object();
     private boolean closed;
 
     private CriShim(CriShimConfig config, Plugins plugins, Upstreams upstreams, IdMap ids, HookRunner hooks,
-            List<ChainEntry> chain, UdsServer server, ShimRegistry registry) {
+            List<ChainEntry> chain, UdsServer server, ShimRegistry registry, EventLoopGroup loop) {
         this.config = config;
         this.plugins = plugins;
         this.upstreams = upstreams;
@@ -51,6 +63,7 @@ public final class CriShim implements AutoCloseable {
         this.chain = chain;
         this.server = server;
         this.registry = registry;
+        this.loop = loop;
     }
 
     /**
@@ -67,7 +80,8 @@ public final class CriShim implements AutoCloseable {
         Objects.requireNonNull(clock, "clock");
         long t0 = System.nanoTime();
         Plugins plugins = Plugins.load(config.pluginPath());
-        Upstreams upstreams = new Upstreams(config.upstreams(), config.routing().defaultUpstream());
+        EventLoopGroup loop = UdsChannels.newEventLoopGroup(IO_THREADS, "nodekit-cri-io");
+        Upstreams upstreams = new Upstreams(config.upstreams(), config.routing().defaultUpstream(), loop);
         List<ChainEntry> entries = new ArrayList<>();
         HookRunner hooks = null;
         IdMap ids = null;
@@ -88,6 +102,7 @@ public final class CriShim implements AutoCloseable {
             Engine engine = new Engine(chainOfHooks, hooks, router, upstreams, config.routing().listFailure());
             ShimRegistry registry = new ShimRegistry(engine);
             server = UdsServer.builder(config.listen())
+                    .eventLoopGroup(loop)
                     .fallbackHandlerRegistry(registry)
                     .directExecutor(true)
                     .socketMode(config.socketMode())
@@ -96,7 +111,8 @@ public final class CriShim implements AutoCloseable {
                     .build()
                     .start();
             upstreams.start();
-            CriShim shim = new CriShim(config, plugins, upstreams, ids, hooks, List.copyOf(entries), server, registry);
+            CriShim shim = new CriShim(config, plugins, upstreams, ids, hooks, List.copyOf(entries), server, registry,
+                    loop);
             if (shutdownHook) {
                 Runtime.getRuntime().addShutdownHook(new Thread(shim::close, "nodekit-cri-shim-shutdown"));
             }
@@ -114,6 +130,7 @@ public final class CriShim implements AutoCloseable {
                     server.shutdown(Duration.ZERO);
                 }
                 upstreams.close();
+                loop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
                 if (ids != null) {
                     ids.close();
                 }
@@ -190,6 +207,7 @@ public final class CriShim implements AutoCloseable {
         long t0 = System.nanoTime();
         server.close();
         upstreams.close();
+        loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(2, TimeUnit.SECONDS);
         ids.close();
         hooks.close();
         closeAll(chain);
@@ -224,11 +242,47 @@ public final class CriShim implements AutoCloseable {
             List<UpstreamView> upstreams) implements InterceptorContext {
         @Override
         public <T> T settings(Class<T> type) throws ConfigException {
+            InterceptorConfig entry = config.interceptors().get(index);
+            boolean none = entry.settings() == null || entry.settings().isNull() || entry.settings().isMissingNode();
+            if (none) {
+                Optional<T> empty = emptyRecord(type);
+                if (empty.isPresent()) {
+                    return empty.get();
+                }
+            }
             if (config.file().isPresent()) {
                 CriShimConfig.ConfigFile f = config.file().get();
                 return ConfigLoader.parseSection(f.source(), f.text(), List.of("interceptors", index, "settings"), type);
             }
             return ConfigLoader.parse("interceptors[" + index + "].settings", "{}", type);
+        }
+
+        /**
+         * What binding {@code {}} to a record gives (null for objects, 0/false for primitives), made
+         * without the config loader: a shim without a config file then never loads Jackson, a good
+         * part of its start-up time. Empty if {@code type} is no record or refuses those values (the
+         * loader then reports the refusal properly).
+         */
+        static <T> Optional<T> emptyRecord(Class<T> type) {
+            if (!type.isRecord()) {
+                return Optional.empty();
+            }
+            java.lang.reflect.RecordComponent[] rc = type.getRecordComponents();
+            Class<?>[] types = new Class<?>[rc.length];
+            Object[] args = new Object[rc.length];
+            for (int i = 0; i < rc.length; i++) {
+                types[i] = rc[i].getType();
+                args[i] = !types[i].isPrimitive() ? null : types[i] == boolean.class ? Boolean.FALSE
+                        : types[i] == char.class ? Character.valueOf('\0')
+                        : java.lang.reflect.Array.get(java.lang.reflect.Array.newInstance(types[i], 1), 0);
+            }
+            try {
+                var c = type.getDeclaredConstructor(types);
+                c.setAccessible(true);
+                return Optional.of(c.newInstance(args));
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                return Optional.empty();
+            }
         }
     }
 }

@@ -21,8 +21,8 @@ import picocli.CommandLine.Option;
  * a bad command line or config, 1 when it cannot start (socket taken, plug-in broken).
  */
 @Command(name = "cri-shim", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"A CRI proxy for kubelet's runtime endpoint: forwards every CRI call to the runtime(s),",
-                "through an interceptor chain (audit, metrics, policy, plug-ins) and runtime routing."})
+        description = {"A CRI proxy on kubelet's runtime endpoint: each CRI call goes to the runtime(s)",
+                "through interceptors (audit, metrics, policy, plug-ins) and runtime routing."})
 public final class CriShimCommand implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(CriShimCommand.class);
 

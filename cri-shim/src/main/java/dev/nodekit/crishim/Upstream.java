@@ -14,19 +14,22 @@ import io.grpc.ClientCall;
 import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
 import io.grpc.MethodDescriptor;
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 
 /**
  * One runtime and the shim's channel to it. The channel never waits for the runtime to be ready
  * (calls fail at once with UNAVAILABLE while it is down), does not retry (kubelet does), runs its
- * callbacks on its I/O thread, and never idles out (kubelet calls every second anyway).
+ * callbacks on its I/O thread, which is the shim server's too, and never idles out (kubelet calls
+ * every second anyway).
  */
 final class Upstream implements UpstreamView {
     private final UpstreamConfig config;
     private final ManagedChannel channel;
 
-    Upstream(UpstreamConfig config) {
+    Upstream(UpstreamConfig config, EventLoopGroup loop) {
         this.config = config;
         this.channel = UdsChannels.builder(config.socket())
+                .eventLoopGroup(loop)
                 .directExecutor()
                 .disableRetry()
                 .idleTimeout(30, TimeUnit.DAYS)

@@ -16,6 +16,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.grpc.ConnectivityState;
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 
 /** All upstreams, and the one thread that watches their connections and reports up/down changes. */
 final class Upstreams implements AutoCloseable {
@@ -30,10 +31,10 @@ final class Upstreams implements AutoCloseable {
     private final Map<Upstream, Boolean> lastUp = new HashMap<>();
     private final List<Consumer<Upstream>> onConnected = new CopyOnWriteArrayList<>();
 
-    Upstreams(List<UpstreamConfig> configs, String defaultName) {
+    Upstreams(List<UpstreamConfig> configs, String defaultName, EventLoopGroup loop) {
         List<Upstream> list = new ArrayList<>();
         for (UpstreamConfig c : configs) {
-            Upstream u = new Upstream(c);
+            Upstream u = new Upstream(c, loop);
             list.add(u);
             byName.put(c.name(), u);
         }

@@ -81,6 +81,7 @@ public final class UdsServer implements AutoCloseable {
     private final List<ServerInterceptor> interceptors;
     private final HandlerRegistry fallback;
     private final boolean directExecutor;
+    private final EventLoopGroup sharedLoop;
     private final int maxMessageBytes;
     private final int executorThreads;
     private final Duration shutdownGrace;
@@ -104,6 +105,7 @@ public final class UdsServer implements AutoCloseable {
         this.interceptors = List.copyOf(b.interceptors);
         this.fallback = b.fallback;
         this.directExecutor = b.directExecutor;
+        this.sharedLoop = b.sharedLoop;
         this.maxMessageBytes = b.maxMessageBytes;
         this.executorThreads = b.executorThreads;
         this.shutdownGrace = b.shutdownGrace;
@@ -144,8 +146,8 @@ public final class UdsServer implements AutoCloseable {
             executor = new ThreadPoolExecutor(executorThreads, executorThreads, 60, TimeUnit.SECONDS,
                     new LinkedBlockingQueue<>(), UdsChannels.daemonThreads(threadPrefix));
             executor.allowCoreThreadTimeOut(true);
-            boss = UdsChannels.epollGroup(1, threadPrefix + "-accept");
-            worker = UdsChannels.epollGroup(2, threadPrefix + "-io");
+            boss = sharedLoop != null ? sharedLoop : UdsChannels.epollGroup(1, threadPrefix + "-accept");
+            worker = sharedLoop != null ? sharedLoop : UdsChannels.epollGroup(2, threadPrefix + "-io");
             NettyServerBuilder nb = NettyServerBuilder.forAddress(new DomainSocketAddress(socket.toString()))
                     .channelType(EpollServerDomainSocketChannel.class)
                     .bossEventLoopGroup(boss)
@@ -308,6 +310,9 @@ public final class UdsServer implements AutoCloseable {
 
     private void releaseThreads() {
         executor.shutdownNow();
+        if (sharedLoop != null) {
+            return; // the caller's; it shuts it down
+        }
         var b = boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);
         var w = worker.shutdownGracefully(0, 1, TimeUnit.SECONDS);
         b.awaitUninterruptibly(FORCE_WAIT.toMillis());
@@ -460,6 +465,7 @@ public final class UdsServer implements AutoCloseable {
         private final List<ServerInterceptor> interceptors = new ArrayList<>();
         private HandlerRegistry fallback;
         private boolean directExecutor;
+        private EventLoopGroup sharedLoop;
         private Set<PosixFilePermission> socketMode = parseMode(DEFAULT_SOCKET_MODE);
         private String socketModeText = DEFAULT_SOCKET_MODE;
         private int maxMessageBytes = UdsChannels.MAX_MESSAGE_BYTES;
@@ -512,6 +518,17 @@ public final class UdsServer implements AutoCloseable {
          */
         public Builder directExecutor(boolean direct) {
             this.directExecutor = direct;
+            return this;
+        }
+
+        /**
+         * Accepts and serves connections on {@code group} (made with
+         * {@link UdsChannels#newEventLoopGroup}) instead of the server's own threads, and leaves it
+         * running at shutdown: the caller owns it. A proxy passes the group its client channels use,
+         * so with one thread a forwarded call never changes threads (no wake-ups between loops).
+         */
+        public Builder eventLoopGroup(EventLoopGroup group) {
+            this.sharedLoop = Objects.requireNonNull(group, "group");
             return this;
         }
 
