@@ -116,7 +116,7 @@ public final class CriTarget implements AutoCloseable {
         public Optional<String> podCgroup(String uid) {
             return cgroupParent.map(p -> p.endsWith(".slice")
                     ? p.substring(0, p.length() - ".slice".length()) + "-pod" + uid.replace('-', '_') + ".slice"
-                    : (p.endsWith("/") ? p : p + "/") + "pod" + uid);
+                    : p + "/pod" + uid);
         }
     }
 

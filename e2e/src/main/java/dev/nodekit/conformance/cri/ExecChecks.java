@@ -102,8 +102,11 @@ final class ExecChecks {
                             .setStdout(true).setStderr(true).setStdin(false).setTty(false).build())).getUrl();
                     List<Frame> frames;
                     try (StreamSession s = StreamSession.open(uri(url, "Attach"), STREAM_TIMEOUT)) {
+                        // Stop at the second line on stdout, or as soon as the output shows up on another channel.
                         frames = s.readUntil(STREAM_TIMEOUT, f -> count(utf8(StreamProtocol.channel(f, StreamProtocol.STDOUT)),
-                                token) >= 2);
+                                token) >= 2 || utf8(StreamProtocol.channel(f, StreamProtocol.STDERR)).contains(token));
+                    } catch (java.io.IOException e) {
+                        throw new CheckFailed("Attach stream: " + e.getMessage());
                     }
                     String out = utf8(StreamProtocol.channel(frames, StreamProtocol.STDOUT));
                     that(count(out, token) >= 2, "attached stdout never carried the container's output '%s' twice; "

@@ -34,6 +34,15 @@ final class StreamSession implements AutoCloseable {
     private record End(int code, String reason) {
     }
 
+    /** Nothing arrived in time. */
+    static final class Timeout extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        Timeout(String message) {
+            super(message);
+        }
+    }
+
     private final LinkedBlockingQueue<Object> events = new LinkedBlockingQueue<>();
     private final WebSocket ws;
     private boolean ended;
@@ -72,7 +81,7 @@ final class StreamSession implements AutoCloseable {
         }
         Object e = events.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
         if (e == null) {
-            throw new IOException("no message within " + timeout.toMillis() + " ms");
+            throw new Timeout("no message within " + timeout.toMillis() + " ms");
         }
         if (e instanceof Frame f) {
             return Optional.of(f);
@@ -99,13 +108,15 @@ final class StreamSession implements AutoCloseable {
         List<Frame> frames = new ArrayList<>();
         while (true) {
             long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                throw new IOException("stream still open after " + timeout.toMillis() + " ms; received so far: "
-                        + summary(frames));
-            }
             Optional<Frame> f;
             try {
+                if (left <= 0) {
+                    throw new Timeout("timed out");
+                }
                 f = next(Duration.ofNanos(left));
+            } catch (Timeout e) {
+                throw new IOException("the stream neither ended nor delivered what was expected within "
+                        + timeout.toMillis() + " ms; received: " + summary(frames), e);
             } catch (IOException e) {
                 throw new IOException(e.getMessage() + "; received so far: " + summary(frames), e);
             }
