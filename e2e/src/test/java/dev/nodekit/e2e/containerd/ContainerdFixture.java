@@ -31,8 +31,10 @@ import dev.nodekit.spec.cri.v1.ListPodSandboxRequest;
 import dev.nodekit.spec.cri.v1.PodSandbox;
 import dev.nodekit.spec.cri.v1.RemovePodSandboxRequest;
 import dev.nodekit.spec.cri.v1.RuntimeServiceGrpc;
+import dev.nodekit.spec.cri.v1.StatusRequest;
 import dev.nodekit.spec.cri.v1.StopPodSandboxRequest;
 import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
 
 /**
  * A private containerd 1.6 (Debian's package, runc, the CRI plugin) for integration tests, started
@@ -374,6 +376,32 @@ public final class ContainerdFixture implements AutoCloseable {
         if (!exe.endsWith("/containerd")) {
             throw new IOException("pid " + daemon.pid() + " is " + exe + ", not containerd (setsid forked?)");
         }
+        awaitCri(deadline);
+    }
+
+    /**
+     * "successfully booted" comes before the CRI plugin has recovered its pods (a restart with pods
+     * takes a while): until then every CRI call answers UNKNOWN "server is not initialized yet".
+     */
+    private void awaitCri(long deadline) throws IOException {
+        ManagedChannel ch = openChannel();
+        try {
+            while (true) {
+                try {
+                    RuntimeServiceGrpc.newBlockingStub(ch).withDeadlineAfter(5, TimeUnit.SECONDS)
+                            .status(StatusRequest.getDefaultInstance());
+                    return;
+                } catch (StatusRuntimeException e) {
+                    if (System.nanoTime() > deadline || !daemon.isAlive()) {
+                        throw new IOException("containerd's CRI service did not become ready: " + e.getStatus()
+                                + "; log:\n" + logTail(30), e);
+                    }
+                }
+                sleep(20);
+            }
+        } finally {
+            ch.shutdownNow();
+        }
     }
 
     private void verifyImages() throws IOException {
@@ -535,7 +563,10 @@ public final class ContainerdFixture implements AutoCloseable {
         }
     }
 
-    /** Starts containerd again with the same config and socket (after {@link #killDaemon()}); pods are found again. */
+    /**
+     * Starts containerd again with the same config and socket (after {@link #killDaemon()}) and returns
+     * once CRI answers; pods are found again (their shims survived).
+     */
     public void restartDaemon() throws IOException {
         if (isDaemonAlive()) {
             throw new IllegalStateException("containerd " + pid() + " is still running");
@@ -553,10 +584,11 @@ public final class ContainerdFixture implements AutoCloseable {
 
     /**
      * Undoes everything, in this order: pods removed through CRI, containerd TERM then KILL (by PID),
-     * this socket's leftover shims killed, runc containers left under our runc root force-deleted,
-     * mounts under the dir unmounted (deepest first), pod cgroups removed, the bridge deleted, host
-     * state restored when the last instance of the JVM closes, the dir deleted. Every step runs even if
-     * an earlier one failed; what could not be undone is thrown at the end.
+     * this socket's leftover shims killed (and their sockets removed), runc containers left under our
+     * runc root force-deleted, mounts under the dir unmounted (deepest first), our libcni cache
+     * entries removed, pod cgroups removed, the bridge deleted, host state restored when the last
+     * instance of the JVM closes, the dir deleted. Every step runs even if an earlier one failed;
+     * what could not be undone is thrown at the end.
      */
     @Override
     public synchronized void close() {
@@ -577,6 +609,7 @@ public final class ContainerdFixture implements AutoCloseable {
         killShims(problems);
         deleteRuncContainers(problems);
         unmountAll(problems);
+        removeCniCache(problems);
         for (Path root : cgroupRootsQuietly(problems)) {
             problems.addAll(Host.rmdirTree(root.resolve(cgroupName)));
         }
@@ -621,10 +654,16 @@ public final class ContainerdFixture implements AutoCloseable {
         }
     }
 
-    /** Shims outlive containerd by design: kill those started for THIS socket (matched by their -address). */
+    /**
+     * Shims outlive containerd by design: kill those started for THIS socket (matched by their
+     * -address). A killed shim leaves its socket in the host-wide /run/containerd/s, named as
+     * containerd 1.6 names it: hex sha256 of {@code <containerd address>/<namespace>/<shim id>}.
+     */
     private void killShims(List<String> problems) {
+        List<Path> sockets = new ArrayList<>();
         for (long pid : Host.pidsWhere(this::isOurShim)) {
             LOG.atWarn().addKeyValue("pid", pid).log("killing leftover containerd-shim-runc-v2");
+            shimSocket(Host.cmdline(pid)).ifPresent(sockets::add);
             ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
         }
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
@@ -634,6 +673,52 @@ public final class ContainerdFixture implements AutoCloseable {
                 return;
             }
             sleep(50);
+        }
+        for (Path sock : sockets) {
+            try {
+                Files.deleteIfExists(sock);
+            } catch (IOException e) {
+                problems.add("cannot remove shim socket " + sock + ": " + e.getMessage());
+            }
+        }
+    }
+
+    /** The socket of the shim with this command line: /run/containerd/s/hex(sha256(address/namespace/id)). */
+    Optional<Path> shimSocket(String cmdline) {
+        List<String> args = List.of(cmdline.split(" "));
+        int ns = args.indexOf("-namespace");
+        int id = args.indexOf("-id");
+        if (ns < 0 || id < 0 || ns + 1 >= args.size() || id + 1 >= args.size()) {
+            return Optional.empty();
+        }
+        try {
+            byte[] h = java.security.MessageDigest.getInstance("SHA-256").digest(
+                    (socket + "/" + args.get(ns + 1) + "/" + args.get(id + 1)).getBytes(StandardCharsets.UTF_8));
+            return Optional.of(HostState.SHIM_SOCKETS.resolve(java.util.HexFormat.of().formatHex(h)));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * libcni caches every ADD result in the host-wide /var/lib/cni/results and drops it on DEL; pods
+     * whose DEL never ran (containerd died) leave theirs. Ours name a netns under our state dir.
+     */
+    private void removeCniCache(List<String> problems) {
+        Path results = HostState.CNI_RESULTS;
+        if (!Files.isDirectory(results)) {
+            return;
+        }
+        String mine = dir + "/";
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(results)) {
+            for (Path f : ds) {
+                if (Files.isRegularFile(f) && Files.readString(f).contains(mine)) {
+                    LOG.atWarn().addKeyValue("file", f).log("removing leftover libcni cache entry");
+                    Files.delete(f);
+                }
+            }
+        } catch (IOException e) {
+            problems.add("libcni cache " + results + ": " + e.getMessage());
         }
     }
 

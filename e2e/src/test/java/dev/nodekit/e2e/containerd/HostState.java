@@ -19,6 +19,10 @@ import org.slf4j.LoggerFactory;
 final class HostState {
     private static final Logger LOG = LoggerFactory.getLogger(HostState.class);
     static final Path IP_FORWARD = Path.of("/proc/sys/net/ipv4/ip_forward");
+    /** Where containerd 1.6 puts shim sockets, whatever its config says. */
+    static final Path SHIM_SOCKETS = Path.of("/run/containerd/s");
+    /** libcni's result cache (containerd 1.6 uses the default cache dir). */
+    static final Path CNI_RESULTS = Path.of("/var/lib/cni/results");
     /** Deepest first: removal order. */
     static final List<Path> DIRS = List.of(Path.of("/run/containerd/s"), Path.of("/run/containerd"),
             Path.of("/var/lib/cni/results"), Path.of("/var/lib/cni"));
