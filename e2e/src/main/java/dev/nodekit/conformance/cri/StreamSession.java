@@ -7,7 +7,6 @@ import java.net.http.HttpClient;
 import java.net.http.WebSocket;
 import java.net.http.WebSocketHandshakeException;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -217,9 +216,5 @@ final class StreamSession implements AutoCloseable {
             // An abrupt end after the server is done (no close frame) still ends the stream.
             events.add(error instanceof IOException ? new End(-1, String.valueOf(error.getMessage())) : error);
         }
-    }
-
-    static String utf8(byte[] b) {
-        return new String(b, StandardCharsets.UTF_8);
     }
 }

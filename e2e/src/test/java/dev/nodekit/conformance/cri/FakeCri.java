@@ -49,7 +49,6 @@ import dev.nodekit.spec.cri.v1.Image;
 import dev.nodekit.spec.cri.v1.ImageFsInfoRequest;
 import dev.nodekit.spec.cri.v1.ImageFsInfoResponse;
 import dev.nodekit.spec.cri.v1.ImageServiceGrpc;
-import dev.nodekit.spec.cri.v1.ImageSpec;
 import dev.nodekit.spec.cri.v1.ImageStatusRequest;
 import dev.nodekit.spec.cri.v1.ImageStatusResponse;
 import dev.nodekit.spec.cri.v1.ListContainersRequest;
@@ -748,9 +747,5 @@ final class FakeCri implements AutoCloseable {
         }
         streams.close();
         executor.shutdownNow();
-    }
-
-    static ImageSpec spec(String ref) {
-        return ImageSpec.newBuilder().setImage(ref).build();
     }
 }

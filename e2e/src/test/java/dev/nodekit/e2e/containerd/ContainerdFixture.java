@@ -149,7 +149,7 @@ public final class ContainerdFixture implements AutoCloseable {
     private final String cgroupName;
     private Process daemon;
     private Timings timings;
-    private boolean closed;
+    private volatile boolean closed;
 
     private ContainerdFixture(String id, Options options, Path dir, Optional<String> subnet) {
         this.id = id;
