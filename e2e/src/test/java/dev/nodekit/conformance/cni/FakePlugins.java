@@ -1,0 +1,82 @@
+package dev.nodekit.conformance.cni;
+
+import java.io.IOException;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+/**
+ * A temp bin dir for the suite's own tests: the Go reference plugins linked in ({@code bridge},
+ * {@code host-local}) next to fakes with one defect each, written as shell scripts wrapping the
+ * real bridge, or as launchers of {@link FakeCniPlugin}.
+ */
+final class FakePlugins {
+    static final Path GO = Path.of("/usr/lib/cni");
+
+    private final Path binDir;
+    private final Path stateDir;
+
+    FakePlugins(Path dir) throws IOException {
+        this.binDir = Files.createDirectories(dir.resolve("bin"));
+        this.stateDir = Files.createDirectories(dir.resolve("state"));
+        for (String p : List.of("bridge", "host-local")) {
+            if (Files.exists(GO.resolve(p)) && !Files.exists(binDir.resolve(p))) {
+                Files.createSymbolicLink(binDir.resolve(p), GO.resolve(p));
+            }
+        }
+    }
+
+    Path binDir() {
+        return binDir;
+    }
+
+    /**
+     * A shell fake named {@code name}: {@code body} runs with {@code $REAL} (the Go bridge) and
+     * {@code $STATE} (a scratch dir) set; it usually handles one case and {@code exec "$REAL"}s the rest.
+     */
+    String shell(String name, String body) throws IOException {
+        write(name, "#!/bin/sh\nREAL=" + GO.resolve("bridge") + "\nSTATE=" + stateDir + "\n" + body + "\n");
+        return name;
+    }
+
+    /** A fake that answers VERSION with {@code answer} and passes everything else to the Go bridge. */
+    String versionAnswer(String name, String answer) throws IOException {
+        return shell(name, "if [ \"$CNI_COMMAND\" = VERSION ]; then cat >/dev/null; printf '%s' '" + answer
+                + "'; exit 0; fi\nexec \"$REAL\"");
+    }
+
+    /** A launcher of {@link FakeCniPlugin} in {@code mode} wrapping {@code real} (a Go plugin name). */
+    String java(String name, String mode, String real) throws IOException {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        write(name, "#!/bin/sh\nexec '" + java + "' -Xshare:auto -XX:TieredStopAtLevel=1 -XX:+UseSerialGC "
+                + "-XX:-UsePerfData -cp '" + classpath() + "' " + FakeCniPlugin.class.getName() + " '" + mode + "' '"
+                + GO.resolve(real) + "'\n");
+        return name;
+    }
+
+    private void write(String name, String script) throws IOException {
+        Path f = binDir.resolve(name);
+        Files.writeString(f, script);
+        Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rwxr-xr-x"));
+    }
+
+    private static String classpath() {
+        Set<String> cp = new LinkedHashSet<>();
+        for (Class<?> c : List.of(FakeCniPlugin.class, ObjectMapper.class, JsonFactory.class, JsonProperty.class)) {
+            try {
+                cp.add(Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI()).toString());
+            } catch (URISyntaxException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        return String.join(":", cp);
+    }
+}
