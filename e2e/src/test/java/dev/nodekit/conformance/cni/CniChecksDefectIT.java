@@ -249,7 +249,7 @@ class CniChecksDefectIT {
 
     @Test
     void racyIpamHandsOutOneAddressTwice() throws Exception {
-        String ipam = fakes.java("racy-ipam", "racy-ipam", "host-local");
+        String ipam = fakes.racyIpam("racy-ipam");
         CheckResult r = run("bridge", ipam, "1.0.0", "parallel.add-del");
         assertThat(r.outcome()).as(r.reason()).isEqualTo(Outcome.FAIL);
         assertThat(r.reason()).contains("both got");

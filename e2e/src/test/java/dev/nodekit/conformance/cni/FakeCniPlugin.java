@@ -17,7 +17,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
  * A CNI plugin with one defect, for the suite's own tests: wraps a real (Go reference) plugin and
- * corrupts one thing, or is a small deliberately broken plugin itself. Run through a launcher script
+ * corrupts one thing in what it answers, or lifts it to 1.1.0 (with STATUS and GC). Run through a launcher script
  * ({@link FakePlugins#java}); self-contained (JDK + jackson) so it starts without the project's
  * classes. Args: {@code MODE REAL_PLUGIN}.
  */
@@ -33,7 +33,6 @@ public final class FakeCniPlugin {
         String cmd = System.getenv().getOrDefault("CNI_COMMAND", "");
         byte[] stdin = System.in.readAllBytes();
         int exit = switch (mode) {
-            case "racy-ipam" -> racyIpam(cmd, stdin);
             case "v110", "v110-status-fails", "v110-gc-noop", "v110-gc-all" -> v110(mode, cmd, stdin, real);
             default -> corruptAdd(mode, cmd, stdin, real);
         };
@@ -77,60 +76,6 @@ public final class FakeCniPlugin {
         }
         System.out.write(JSON.writeValueAsBytes(res));
         return 0;
-    }
-
-    /**
-     * An IPAM without a lock: lists the dir, waits, then writes the first free address without
-     * O_EXCL, so parallel ADDs hand out the same address.
-     */
-    private static int racyIpam(String cmd, byte[] stdin) throws Exception {
-        JsonNode conf = JSON.readTree(stdin);
-        String v = conf.path("cniVersion").asText();
-        if (cmd.equals("VERSION")) {
-            System.out.print("{\"cniVersion\":\"" + v + "\",\"supportedVersions\":[\"0.3.0\",\"0.3.1\",\"0.4.0\",\"1.0.0\"]}");
-            return 0;
-        }
-        JsonNode ipam = conf.path("ipam");
-        Path dir = Path.of(ipam.path("dataDir").asText()).resolve(conf.path("name").asText());
-        Files.createDirectories(dir);
-        String cid = System.getenv("CNI_CONTAINERID");
-        String ifname = System.getenv("CNI_IFNAME");
-        switch (cmd) {
-            case "ADD" -> {
-                String subnet = ipam.path("ranges").path(0).path(0).path("subnet").asText();
-                String prefix = subnet.substring(0, subnet.lastIndexOf('.') + 1);
-                String picked = null;
-                for (int h = 2; h < 255 && picked == null; h++) {
-                    if (!Files.exists(dir.resolve(prefix + h))) {
-                        picked = prefix + h;
-                    }
-                }
-                Thread.sleep(300);
-                Files.writeString(dir.resolve(picked), cid + "\r\n" + ifname);
-                ObjectNode res = JSON.createObjectNode().put("cniVersion", v);
-                ObjectNode ip = res.putArray("ips").addObject();
-                if (!v.startsWith("1.")) {
-                    ip.put("version", "4");
-                }
-                ip.put("address", picked + "/24").put("gateway", prefix + "1");
-                System.out.write(JSON.writeValueAsBytes(res));
-                return 0;
-            }
-            case "DEL" -> {
-                try (Stream<Path> s = Files.list(dir)) {
-                    for (Path p : s.toList()) {
-                        if (isAllocation(p)
-                                && Files.readString(p).startsWith(cid + "\r\n")) {
-                            Files.deleteIfExists(p);
-                        }
-                    }
-                }
-                return 0;
-            }
-            default -> {
-                return 0;
-            }
-        }
     }
 
     /**

@@ -53,6 +53,38 @@ final class FakePlugins {
                 + "'; exit 0; fi\nexec \"$REAL\"");
     }
 
+    /**
+     * An IPAM without a lock, in shell so 40 of them start at once: lists the dir, waits, then
+     * writes the first free address of the /24 (no O_EXCL), so parallel ADDs get the same address.
+     * Reads the suite's compact generated config with sed.
+     */
+    String racyIpam(String name) throws IOException {
+        return shell(name, """
+                in=$(cat)
+                field() { printf '%s' "$in" | sed -n "s/.*\\"$1\\":\\"\\([^\\"]*\\)\\".*/\\1/p"; }
+                v=$(field cniVersion)
+                if [ "$CNI_COMMAND" = VERSION ]; then
+                  echo '{"cniVersion":"1.0.0","supportedVersions":["0.3.0","0.3.1","0.4.0","1.0.0"]}'; exit 0
+                fi
+                dir="$(field dataDir)/$(field name)"; mkdir -p "$dir"
+                net=$(field subnet); net=${net%.0/24}
+                case "$CNI_COMMAND" in
+                ADD)
+                  h=2; while [ -e "$dir/$net.$h" ]; do h=$((h+1)); done
+                  sleep 0.3
+                  printf '%s\r\n%s' "$CNI_CONTAINERID" "$CNI_IFNAME" > "$dir/$net.$h"
+                  case "$v" in 1.*) ver='';; *) ver='"version":"4",';; esac
+                  printf '{"cniVersion":"%s","ips":[{%s"address":"%s.%s/24","gateway":"%s.1"}]}' "$v" "$ver" "$net" "$h" "$net"
+                  ;;
+                DEL)
+                  for f in "$dir"/*; do
+                    [ "$(head -n1 "$f" 2>/dev/null | tr -d '\r')" = "$CNI_CONTAINERID" ] && rm -f "$f"
+                  done
+                  ;;
+                esac
+                exit 0""");
+    }
+
     /** A launcher of {@link FakeCniPlugin} in {@code mode} wrapping {@code real} (a Go plugin name). */
     String java(String name, String mode, String real) throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
