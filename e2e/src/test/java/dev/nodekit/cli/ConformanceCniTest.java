@@ -73,6 +73,10 @@ class ConformanceCniTest {
                 "--ipam", "host-local");
         assertThat(noDir.exit()).isEqualTo(1);
         assertThat(noDir.err()).contains("is not a directory");
+        Run noIpamBinary = nodekit("conformance", "cni", "--bin-dir", dir.toString(), "--plugin", "bridge", "--ipam",
+                "host-local");
+        assertThat(noIpamBinary.exit()).isEqualTo(1);
+        assertThat(noIpamBinary.err()).contains(dir.resolve("bridge") + " does not exist or is not executable");
     }
 
     @Test
@@ -109,7 +113,7 @@ class ConformanceCniTest {
         Path f = bin.resolve("broken");
         Files.writeString(f, "#!/bin/sh\ncat >/dev/null\necho 'not json'\nexit 0\n");
         Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rwxr-xr-x"));
-        Run r = nodekit("conformance", "cni", "--bin-dir", bin.toString(), "--plugin", "broken", "--ipam", "none",
+        Run r = nodekit("conformance", "cni", "--bin-dir", bin.toString(), "--plugin", "broken", "--ipam", "broken",
                 "--only", "v100\\.version");
         assertThat(r.out()).contains("FAIL   cni.v100.version.supported").contains("VERSION answer unusable");
         assertThat(r.out().strip()).endsWith("0 passed, 1 failed, 0 skipped");

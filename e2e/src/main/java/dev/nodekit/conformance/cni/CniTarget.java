@@ -170,10 +170,15 @@ public final class CniTarget implements AutoCloseable {
         }
         CniExec exec = new CniExec(config.binDir(), config.execTimeout(), runner);
         String type = base.get("type").asText();
-        if (!Files.isExecutable(exec.executable(type))) {
-            throw new IOException("plugin " + exec.executable(type) + " does not exist or is not executable");
+        List<String> binaries = new ArrayList<>(List.of(type));
+        if (config.network() instanceof Generated g) {
+            binaries.add(g.ipam());
         }
-        Path workDir = Files.createTempDirectory("nk-cni-" + runId + "-");
+        for (String b : binaries) {
+            if (!Files.isExecutable(exec.executable(b))) {
+                throw new IOException("plugin " + exec.executable(b) + " does not exist or is not executable");
+            }
+        }
         Optional<List<String>> claimed = Optional.empty();
         Optional<String> problem = Optional.empty();
         String asked = CniVersions.KNOWN.get(CniVersions.KNOWN.size() - 1);
@@ -194,6 +199,7 @@ public final class CniTarget implements AutoCloseable {
                 problem = Optional.of("VERSION answer unusable: " + e.getMessage());
             }
         }
+        Path workDir = Files.createTempDirectory("nk-cni-" + runId + "-");
         CniTarget t = new CniTarget(config, runId, workDir, base, subnet, exec, host, claimed, problem);
         LOG.atInfo().addKeyValue("run_id", runId).addKeyValue("plugin", type).addKeyValue("bin_dir", config.binDir())
                 .addKeyValue("subnet", subnet.map(Object::toString).orElse("from config"))
