@@ -22,6 +22,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.nodekit.common.Requirement;
+import dev.nodekit.common.exec.CommandResult;
 import dev.nodekit.conformance.CheckBody;
 import dev.nodekit.conformance.CheckFailed;
 import dev.nodekit.conformance.CheckSkipped;
@@ -205,9 +206,9 @@ public final class CniChecks {
                     }
                     throw new CheckSkipped(why + "; not pinging an address this check did not create");
                 }
-                ExecResult ping = t.host().ping(ns, gw, 3);
+                CommandResult ping = t.host().ping(ns, gw, 3);
                 that(ping.succeeded(), "gateway %s does not answer ping from %s: %s", IpCidr.canonical(gw), ns,
-                        ping.summary());
+                        HostNet.describe(ping));
             }
         }
     }

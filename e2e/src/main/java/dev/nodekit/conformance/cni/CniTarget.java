@@ -20,6 +20,8 @@ import org.slf4j.LoggerFactory;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.nodekit.common.exec.CommandRunner;
+import dev.nodekit.common.exec.ProcessCommandRunner;
 import dev.nodekit.conformance.CheckFailed;
 import dev.nodekit.conformance.CheckSkipped;
 
@@ -148,17 +150,18 @@ public final class CniTarget implements AutoCloseable {
      * plugin VERSION. A VERSION that fails does not fail here: every check then fails with the reason.
      */
     public static CniTarget open(Config config) throws IOException, InterruptedException {
-        return open(config, ProcessRunner.LOCAL);
+        return open(config, ProcessRunner.LOCAL, new ProcessCommandRunner());
     }
 
-    static CniTarget open(Config config, ProcessRunner runner) throws IOException, InterruptedException {
+    static CniTarget open(Config config, ProcessRunner runner, CommandRunner commands)
+            throws IOException, InterruptedException {
         if (!Files.isDirectory(config.binDir())) {
             throw new IOException("--bin-dir " + config.binDir() + " is not a directory");
         }
         byte[] id = new byte[3];
         new SecureRandom().nextBytes(id);
         String runId = HexFormat.of().formatHex(id);
-        HostNet host = new HostNet(runner);
+        HostNet host = new HostNet(commands);
         ObjectNode base;
         Optional<IpCidr> subnet = Optional.empty();
         if (config.network() instanceof Generated g) {

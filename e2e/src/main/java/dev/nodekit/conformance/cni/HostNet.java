@@ -7,12 +7,15 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import dev.nodekit.common.exec.Command;
+import dev.nodekit.common.exec.CommandException;
+import dev.nodekit.common.exec.CommandResult;
+import dev.nodekit.common.exec.CommandRunner;
 import dev.nodekit.common.exec.Executables;
 
 /**
@@ -22,13 +25,12 @@ import dev.nodekit.common.exec.Executables;
  */
 final class HostNet {
     static final String NETNS_DIR = "/var/run/netns/";
-    private static final Map<String, String> ENV = Map.of("PATH", CniExec.PATH);
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final ProcessRunner runner;
+    private final CommandRunner runner;
 
-    HostNet(ProcessRunner runner) {
+    HostNet(CommandRunner runner) {
         this.runner = runner;
     }
 
@@ -68,7 +70,7 @@ final class HostNet {
 
     /** Names of the host links enslaved to {@code bridge} (empty when the bridge does not exist). */
     List<String> hostLinksWithMaster(String bridge) throws IOException, InterruptedException {
-        ExecResult r = run(List.of("ip", "-j", "link", "show", "master", bridge));
+        CommandResult r = run(List.of("ip", "-j", "link", "show", "master", bridge));
         List<String> out = new ArrayList<>();
         if (!r.succeeded()) {
             return out;
@@ -109,7 +111,7 @@ final class HostNet {
      * Pings {@code address} once from inside the namespace (up to {@code tries} times, 2 s each).
      * Uses iputils {@code ping}, else busybox's.
      */
-    ExecResult ping(String nsPath, InetAddress address, int tries) throws IOException, InterruptedException {
+    CommandResult ping(String nsPath, InetAddress address, int tries) throws IOException, InterruptedException {
         List<String> ping;
         if (Executables.which("ping").isPresent()) {
             ping = List.of("ping", "-n", "-c", "1", "-W", "2", IpCidr.canonical(address));
@@ -120,7 +122,7 @@ final class HostNet {
         }
         List<String> argv = new ArrayList<>(List.of("nsenter", "--net=" + nsPath));
         argv.addAll(ping);
-        ExecResult r = null;
+        CommandResult r = null;
         for (int i = 0; i < tries; i++) {
             r = run(argv);
             if (r.succeeded()) {
@@ -144,27 +146,40 @@ final class HostNet {
     }
 
     private Optional<JsonNode> link(List<String> argv, String what) throws IOException, InterruptedException {
-        ExecResult r = run(argv);
+        CommandResult r = run(argv);
         if (!r.succeeded()) {
             if (r.stderr().contains("does not exist")) {
                 return Optional.empty();
             }
-            throw new IOException("cannot " + what + ": " + r.summary());
+            throw new IOException("cannot " + what + ": " + describe(r));
         }
         JsonNode arr = parse(r.stdout(), what);
         return arr.isArray() && arr.size() > 0 ? Optional.of(arr.get(0)) : Optional.empty();
     }
 
-    private ExecResult checked(List<String> argv, String what) throws IOException, InterruptedException {
-        ExecResult r = run(argv);
+    private CommandResult checked(List<String> argv, String what) throws IOException, InterruptedException {
+        CommandResult r = run(argv);
         if (!r.succeeded()) {
-            throw new IOException("cannot " + what + " (" + String.join(" ", argv) + "): " + r.summary());
+            throw new IOException("cannot " + what + " (" + String.join(" ", argv) + "): " + describe(r));
         }
         return r;
     }
 
-    private ExecResult run(List<String> argv) throws IOException, InterruptedException {
-        return runner.run(argv, ENV, new byte[0], TIMEOUT);
+    private CommandResult run(List<String> argv) throws IOException, InterruptedException {
+        try {
+            return runner.run(Command.of(argv).withTimeout(TIMEOUT));
+        } catch (CommandException e) {
+            if (Thread.interrupted()) {
+                throw new InterruptedException(e.getMessage());
+            }
+            throw new IOException(e.getMessage(), e);
+        }
+    }
+
+    /** Exit code, stdout and stderr on one short line, for failure messages. */
+    static String describe(CommandResult r) {
+        return "exit " + r.exitCode() + ", stdout: " + ExecResult.shorten(r.stdout()) + ", stderr: "
+                + ExecResult.shorten(r.stderr());
     }
 
     private static JsonNode parse(String text, String what) throws IOException {

@@ -19,7 +19,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Runs a process with exactly the given environment (nothing inherited), stdin bytes and a
  * timeout, capturing stdout and stderr. On timeout the process and its descendants are killed.
- * (Unlike a general command runner it never inherits the JVM's environment: CNI plugins must be
+ * (Unlike common.exec.CommandRunner it never inherits the JVM's environment: CNI plugins must be
  * judged in the clean environment a runtime gives them.)
  */
 interface ProcessRunner {

@@ -49,7 +49,8 @@
  * {@link dev.nodekit.conformance.cni.CniExec} runs {@code <binDir>/<type>} with only {@code PATH}
  * and the {@code CNI_*} variables (a runtime's clean environment), CNI_PATH = the bin dir, the
  * request on stdin, and a bound per call (default 30 s) after which the process tree is killed.
- * Namespace work goes through {@code ip}, {@code nsenter --net=} and {@code ping} child processes,
- * never {@code setns} on a JVM thread.
+ * (It has its own small process runner because {@code common.exec.CommandRunner} always passes the
+ * JVM's environment on.) Namespace work goes through {@code ip}, {@code nsenter --net=} and
+ * {@code ping} run by {@code common.exec.CommandRunner}, never {@code setns} on a JVM thread.
  */
 package dev.nodekit.conformance.cni;
