@@ -23,7 +23,9 @@
  * is never used), no {@code ipMasq} (no iptables rules). From {@code --conf FILE}: the file's plugin
  * object (a conflist must hold exactly one), with {@code cniVersion} set per version, {@code bridge}
  * replaced by the check's own bridge when the key exists, and the IPAM {@code dataDir} moved into
- * the run's temp dir for host-local style IPAMs; everything else as written.
+ * the run's temp dir for host-local style IPAMs; everything else as written. A config without a
+ * {@code bridge} key gets the plugin's default (the Go bridge's is {@code cni0}, possibly a live
+ * node's bridge): give one in the file so the run stays on a bridge of its own.
  *
  * <h2>Isolation and cleanup</h2>
  * Every name a run creates starts with its random six-hex-digit run id: namespaces
