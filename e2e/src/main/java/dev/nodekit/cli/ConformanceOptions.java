@@ -1,18 +1,14 @@
 package dev.nodekit.cli;
 
-import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-
+import dev.nodekit.common.config.ConfigException;
+import dev.nodekit.common.config.ConfigLoader;
 import dev.nodekit.conformance.RunOptions;
 import dev.nodekit.conformance.Suite;
 import dev.nodekit.conformance.SuiteReport;
@@ -74,29 +70,13 @@ final class ConformanceOptions {
         }
     }
 
-    /** Reads a flat YAML/JSON map of strings; the error names the file and the offending key. */
-    static Map<String, String> readMap(Path file, String flag) throws IOException {
-        JsonNode root;
-        try {
-            root = new ObjectMapper(new YAMLFactory()).readTree(Files.readString(file));
-        } catch (IOException e) {
-            throw new IOException(flag + " " + file + ": " + e.getMessage(), e);
-        }
-        Map<String, String> out = new LinkedHashMap<>();
-        if (root == null || root.isNull() || root.isMissingNode()) {
-            return out;
-        }
-        if (!root.isObject()) {
-            throw new IOException(flag + " " + file + ": expected a map of string keys to string values");
-        }
-        var it = root.fields();
-        while (it.hasNext()) {
-            var e = it.next();
-            if (!e.getValue().isValueNode()) {
-                throw new IOException(flag + " " + file + ": key '" + e.getKey() + "' must have a string value");
-            }
-            out.put(e.getKey(), e.getValue().asText());
-        }
-        return out;
+    /** Reads a flat YAML/JSON map of strings; errors name the file, line and key. */
+    static Map<String, String> readMap(Path file, String flag) throws ConfigException {
+        return Map.copyOf(ConfigLoader.load(file, StringMap.class));
+    }
+
+    /** A map of strings as a concrete type Jackson can bind with locations. */
+    static final class StringMap extends LinkedHashMap<String, String> {
+        private static final long serialVersionUID = 1L;
     }
 }

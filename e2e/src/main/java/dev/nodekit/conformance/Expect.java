@@ -2,6 +2,7 @@ package dev.nodekit.conformance;
 
 import java.util.Objects;
 
+import dev.nodekit.common.grpc.Redactor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 
@@ -72,8 +73,8 @@ public final class Expect {
         if (o == null) {
             return "null";
         }
-        String s = o instanceof com.google.protobuf.MessageOrBuilder m
-                ? com.google.protobuf.TextFormat.shortDebugString(m) : String.valueOf(o);
+        // Through the Redactor: a failure text may quote a request that carries secrets.
+        String s = o instanceof com.google.protobuf.MessageOrBuilder m ? Redactor.toLogString(m) : String.valueOf(o);
         return s.length() > 300 ? s.substring(0, 300) + "..." : s;
     }
 }

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import dev.nodekit.csi.CsiIdentityService;
 import dev.nodekit.spec.csi.v1.PluginCapability;
-import io.grpc.Server;
+import dev.nodekit.common.grpc.UdsServer;
 
 /** {@code nodekit conformance csi} against a running server over its unix socket: table, closing line, XML, exit code. */
 class ConformanceCommandTest {
@@ -35,14 +35,14 @@ class ConformanceCommandTest {
         }
     }
 
-    private Server serve(String name, List<PluginCapability> caps) throws Exception {
+    private UdsServer serve(String name, List<PluginCapability> caps) throws Exception {
         return dev.nodekit.conformance.csi.TestUdsAccess.serve(dir.resolve("csi.sock"),
                 new CsiIdentityService(name, "0.1.0", caps, CsiIdentityService.Health.Ready::new));
     }
 
     @Test
     void runsIdentitySuiteAndPrintsTableAndClosingLine() throws Exception {
-        Server s = serve("local.csi.nodekit.dev", List.of());
+        UdsServer s = serve("local.csi.nodekit.dev", List.of());
         try {
             Path xml = dir.resolve("junit.xml");
             Run r = nodekit("conformance", "csi", "--endpoint", "unix://" + dir.resolve("csi.sock"), "--only",
@@ -54,14 +54,14 @@ class ConformanceCommandTest {
             assertThat(r.exit()).isZero();
             assertThat(Files.readString(xml)).contains("name=\"csi.identity.probe\"");
         } finally {
-            s.shutdownNow();
+            s.close();
         }
     }
 
     @Test
     void exitsNonZeroWhenAPluginBreaksARule() throws Exception {
         // Advertises CONTROLLER_SERVICE but serves no controller: UNIMPLEMENTED.
-        Server s = serve("local.csi.nodekit.dev", List.of(PluginCapability.newBuilder().setService(
+        UdsServer s = serve("local.csi.nodekit.dev", List.of(PluginCapability.newBuilder().setService(
                 PluginCapability.Service.newBuilder().setType(PluginCapability.Service.Type.CONTROLLER_SERVICE)).build()));
         try {
             Run r = nodekit("conformance", "csi", "--endpoint", "unix://" + dir.resolve("csi.sock"), "--only",
@@ -70,7 +70,7 @@ class ConformanceCommandTest {
             assertThat(r.out()).containsPattern("\\d+ passed, 1 failed, \\d+ skipped");
             assertThat(r.exit()).isEqualTo(1);
         } finally {
-            s.shutdownNow();
+            s.close();
         }
     }
 

@@ -5,9 +5,11 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollDomainSocketChannel;
-import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollIoHandler;
 import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 
@@ -55,6 +57,9 @@ public final class UdsChannels {
         return NettyChannelBuilder.forAddress(new DomainSocketAddress(socket.toString()))
                 .channelType(EpollDomainSocketChannel.class)
                 .eventLoopGroup(SharedLoop.GROUP)
+                // grpc sets TCP keepalive on every channel; a unix socket has none and netty would log
+                // a WARN per connection. Null removes the option (grpc-java#10408).
+                .withOption(ChannelOption.SO_KEEPALIVE, null)
                 .usePlaintext()
                 .overrideAuthority("localhost")
                 .maxInboundMessageSize(MAX_MESSAGE_BYTES)
@@ -63,10 +68,15 @@ public final class UdsChannels {
 
     /** One small epoll loop shared by all client channels of the process; daemon threads. */
     static final class SharedLoop {
-        static final EventLoopGroup GROUP = new EpollEventLoopGroup(2, daemonThreads("nodekit-uds-client"));
+        static final EventLoopGroup GROUP = epollGroup(2, "nodekit-uds-client");
 
         private SharedLoop() {
         }
+    }
+
+    /** An epoll event loop group of {@code threads} named daemon threads (netty 4.2's replacement for EpollEventLoopGroup). */
+    static EventLoopGroup epollGroup(int threads, String prefix) {
+        return new MultiThreadIoEventLoopGroup(threads, daemonThreads(prefix), EpollIoHandler.newFactory());
     }
 
     static ThreadFactory daemonThreads(String prefix) {

@@ -6,7 +6,7 @@ import java.util.concurrent.ConcurrentMap;
 import org.slf4j.ILoggerFactory;
 import org.slf4j.Logger;
 
-/** One {@link KvLogger} per name. */
+/** One {@link KvLogger} per name, with the level {@link LogConfig#levelFor} gives it. */
 final class KvLoggerFactory implements ILoggerFactory {
     private final ConcurrentMap<String, Logger> loggers = new ConcurrentHashMap<>();
     private final LogConfig config;

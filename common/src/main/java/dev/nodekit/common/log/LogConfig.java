@@ -6,6 +6,7 @@ import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -15,18 +16,26 @@ import org.slf4j.event.Level;
  * Where log lines go and from which level, read once from the environment: {@code NODEKIT_LOG_LEVEL}
  * (default INFO) and {@code NODEKIT_LOG_LEVELS}, a comma-separated list of {@code logger.prefix=LEVEL}
  * overrides (longest prefix wins). Netty's bootstrap is quieted by default: it warns about
- * SO_KEEPALIVE on every unix-socket channel, which is harmless.
+ * SO_KEEPALIVE on every unix-socket channel, which is harmless. Chatty libraries ({@link #CHATTY})
+ * stay at INFO when the level is DEBUG (TRACE shows them): OSHI alone logs a DEBUG line for every
+ * /proc and /sys file it reads, hundreds per node-facts collection, burying nodekit's own lines.
  */
 record LogConfig(Level level, Map<String, Level> overrides, PrintStream out) {
     static final Map<String, Level> DEFAULT_OVERRIDES = Map.of("io.grpc.netty.shaded.io.netty.bootstrap", Level.ERROR);
+    static final List<String> CHATTY = List.of("oshi.");
 
     LogConfig {
         overrides = Map.copyOf(overrides);
     }
 
+    /** A config with only a level (tests). */
+    LogConfig(Level level, PrintStream out) {
+        this(level, Map.of(), out);
+    }
+
     /** The level for logger {@code name}: the longest matching override, else the default level. */
     Level levelFor(String name) {
-        Level best = level;
+        Level best = level == Level.DEBUG && CHATTY.stream().anyMatch(name::startsWith) ? Level.INFO : level;
         int bestLen = -1;
         for (var e : overrides.entrySet()) {
             String prefix = e.getKey();

@@ -2,16 +2,16 @@ package dev.nodekit.conformance.cri;
 
 import java.nio.file.Path;
 
+import dev.nodekit.common.grpc.UdsServer;
 import dev.nodekit.conformance.csi.TestUdsAccess;
 import dev.nodekit.spec.cri.v1.VersionResponse;
-import io.grpc.Server;
 
 /** Public door to {@link FakeCri} served on a unix socket, for tests of the command line. */
 public final class FakeCriOnUds implements AutoCloseable {
     private final FakeCri fake;
-    private final Server server;
+    private final UdsServer server;
 
-    private FakeCriOnUds(FakeCri fake, Server server) {
+    private FakeCriOnUds(FakeCri fake, UdsServer server) {
         this.fake = fake;
         this.server = server;
     }
@@ -35,7 +35,7 @@ public final class FakeCriOnUds implements AutoCloseable {
 
     @Override
     public void close() {
-        server.shutdownNow();
+        server.close();
         fake.close();
     }
 }

@@ -14,13 +14,13 @@ import dev.nodekit.conformance.JUnitSuites;
 import dev.nodekit.conformance.RunOptions;
 import dev.nodekit.csi.CsiIdentityService;
 import dev.nodekit.spec.csi.v1.PluginCapability;
-import io.grpc.Server;
+import dev.nodekit.common.grpc.UdsServer;
 
 /** The CSI Identity suite against nodekit's own Identity service, over a real unix socket. */
 class CsiIdentityConformanceTest {
     @TempDir
     static Path dir;
-    static Server server;
+    static UdsServer server;
     static CsiTarget target;
 
     @BeforeAll
@@ -39,7 +39,7 @@ class CsiIdentityConformanceTest {
             target.close();
         }
         if (server != null) {
-            server.shutdownNow();
+            server.close();
         }
     }
 

@@ -2,25 +2,21 @@ package dev.nodekit.conformance.csi;
 
 import java.nio.file.Path;
 
+import dev.nodekit.common.grpc.UdsServer;
 import io.grpc.BindableService;
-import io.grpc.Server;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
-import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
-import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerDomainSocketChannel;
-import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
 
-/** Serves services on a unix socket for tests. */
+/** Serves services on a unix socket for tests, through the production {@link UdsServer}. */
 final class TestUds {
     private TestUds() {
     }
 
-    static Server serve(Path socket, BindableService... services) throws Exception {
-        EpollEventLoopGroup group = new EpollEventLoopGroup(1);
-        NettyServerBuilder b = NettyServerBuilder.forAddress(new DomainSocketAddress(socket.toString()))
-                .channelType(EpollServerDomainSocketChannel.class).bossEventLoopGroup(group).workerEventLoopGroup(group);
+    static UdsServer serve(Path socket, BindableService... services) throws Exception {
+        UdsServer.Builder b = UdsServer.builder(socket).shutdownHook(false);
         for (BindableService s : services) {
             b.addService(s);
         }
-        return b.build().start();
+        UdsServer server = b.build();
+        server.start();
+        return server;
     }
 }

@@ -1,0 +1,106 @@
+package dev.nodekit.csi.spi;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The seam between the CSI services and a storage system: pools of images with snapshots and
+ * copy-on-write clones, capacity, health, and attaching an image to this node as a block device.
+ * nodekit ships a local backend (sparse files on loop devices) and a Ceph RBD backend; users
+ * implement it for their own storage. Every implementation must pass the contract test
+ * ({@code StorageBackendContract} in the csi-driver test-jar).
+ *
+ * <p>Rules every implementation follows:
+ * <ul>
+ *   <li><b>Idempotent by name.</b> {@link #createImage} and {@link #createSnapshot} with a name that
+ *       exists return the existing object when it is compatible (same size, source, parameters)
+ *       and throw {@link StorageException.Conflict} otherwise. Deleting what does not exist
+ *       succeeds.</li>
+ *   <li><b>Crash-safe.</b> The name is reserved in a journal before anything is created, a failed
+ *       create undoes what it did, and a repeated delete finishes a half-done one. After a crash
+ *       and restart, objects exist exactly for the names whose create returned.</li>
+ *   <li><b>Concurrent.</b> Calls for different names and ids run in parallel; the CSI layer already
+ *       serialises calls on the same name or id, but a backend must not corrupt its state if two
+ *       processes race (it may answer {@link StorageException.Pending}).</li>
+ *   <li><b>No CSI or gRPC types</b>: only the records of this package. Secrets arrive as
+ *       {@link Credentials} on every call that has them and are never logged.</li>
+ *   <li>Ids are validated by {@link ObjectId#parse} before they reach a backend; a backend must still
+ *       refuse ids of another backend or cluster with {@link StorageException.NotFound}.</li>
+ * </ul>
+ */
+public interface StorageBackend extends AutoCloseable {
+
+    /** The backend kind encoded in ids ({@code local}, {@code rbd}). */
+    String kind();
+
+    /** Cheap health check for Probe; must not block for long (cache if needed). */
+    Health health();
+
+    /** The parameter keys {@link ImageSpec#parameters()} may hold; others are rejected by the service by name. */
+    List<String> parameterKeys();
+
+    /** Free space for a new image with these parameters (pool selection included). */
+    Capacity capacity(Map<String, String> parameters, Credentials credentials) throws StorageException;
+
+    /** Creates the image named {@code spec.name()} or returns the existing compatible one. */
+    Image createImage(ImageSpec spec, Credentials credentials) throws StorageException;
+
+    /** The image with this id, if it exists. */
+    Optional<Image> findImage(ObjectId id, Credentials credentials) throws StorageException;
+
+    /** The image created for request {@code name}, if any. */
+    Optional<Image> findImageByName(String name, Credentials credentials) throws StorageException;
+
+    /**
+     * Deletes the image; succeeds when it does not exist. Snapshots of it stay usable (they are
+     * independent of their source); an image that is attached somewhere fails with
+     * {@link StorageException.FailedPrecondition}.
+     */
+    void deleteImage(ObjectId id, Credentials credentials) throws StorageException;
+
+    /** Grows the image to at least {@code sizeBytes}; shrinking is refused with {@link StorageException.OutOfRange}. */
+    Image resizeImage(ObjectId id, long sizeBytes, Credentials credentials) throws StorageException;
+
+    /** Images in a stable order, one page at a time. */
+    Page<Image> listImages(PageRequest page, Credentials credentials) throws StorageException;
+
+    /** Cuts a snapshot named {@code spec.name()} or returns the existing one of the same source. */
+    Snapshot createSnapshot(SnapshotSpec spec, Credentials credentials) throws StorageException;
+
+    /** The snapshot with this id, if it exists. */
+    Optional<Snapshot> findSnapshot(ObjectId id, Credentials credentials) throws StorageException;
+
+    /** Deletes the snapshot; succeeds when it does not exist. */
+    void deleteSnapshot(ObjectId id, Credentials credentials) throws StorageException;
+
+    /**
+     * Snapshots in a stable order, optionally only those of {@code source} or only {@code id}
+     * (an unknown filter value gives an empty page, never NotFound).
+     */
+    Page<Snapshot> listSnapshots(Optional<ObjectId> source, Optional<ObjectId> id, PageRequest page,
+            Credentials credentials) throws StorageException;
+
+    /**
+     * Attaches the image to this node as a block device, or returns the existing attachment.
+     * {@code credentials} may be empty when the node plugin heals after a restart; a backend that
+     * needs secrets then uses its configured fallback or fails with {@link StorageException.PermissionDenied}.
+     */
+    Attachment attach(ObjectId image, boolean readOnly, Credentials credentials) throws StorageException;
+
+    /** The current attachment of the image on this node, if any (after checking it is still alive). */
+    Optional<Attachment> findAttachment(ObjectId image) throws StorageException;
+
+    /** Re-reads the image size into the attached device after a resize (e.g. {@code losetup -c}). */
+    Attachment refreshAttachment(ObjectId image) throws StorageException;
+
+    /** Detaches the image from this node; succeeds when it is not attached. */
+    void detach(ObjectId image) throws StorageException;
+
+    /** Every attachment this backend holds on this node, for reconciliation after a restart. */
+    List<Attachment> attachments() throws StorageException;
+
+    /** Releases connections and threads; attachments stay (they outlive the process). */
+    @Override
+    void close();
+}
