@@ -1,7 +1,6 @@
 package dev.nodekit.e2e.containerd;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -11,12 +10,19 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+
+import dev.nodekit.common.exec.CommandException;
+import dev.nodekit.common.exec.CommandResult;
+import dev.nodekit.common.exec.CommandRunner;
+import dev.nodekit.common.exec.CommandTimeoutException;
+import dev.nodekit.common.exec.ProcessCommandRunner;
 
 /** The host-side operations of the fixture: commands, /proc scans, mounts, cgroups (one line per helper). */
 final class Host {
+    /** The fixture is the real world itself, so it runs real commands; nothing to inject. */
+    private static final CommandRunner RUNNER = new ProcessCommandRunner();
+
     private Host() {
     }
 
@@ -35,40 +41,20 @@ final class Host {
         }
     }
 
-    /** Runs {@code argv}, waits at most {@code timeout} (then kills it: exit -1). */
+    /** Runs {@code argv} through the project's runner; a timeout (it was killed) is exit -1. */
     static Result run(Duration timeout, List<String> argv) throws IOException {
-        Process p = new ProcessBuilder(argv).redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
-                .start();
-        CompletableFuture<String> out = readAsync(p.getInputStream());
-        CompletableFuture<String> err = readAsync(p.getErrorStream());
         try {
-            if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-                p.destroyForcibly();
-                p.waitFor(5, TimeUnit.SECONDS);
-                return new Result(argv, -1, out.getNow(""), "timed out after " + timeout.toSeconds() + " s");
-            }
-            return new Result(argv, p.exitValue(), out.get(5, TimeUnit.SECONDS), err.get(5, TimeUnit.SECONDS));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            p.destroyForcibly();
-            throw new IOException("interrupted while running " + argv, e);
-        } catch (Exception e) {
-            throw new IOException("cannot read the output of " + argv + ": " + e, e);
+            CommandResult r = RUNNER.run(argv, timeout);
+            return new Result(argv, r.exitCode(), r.stdout(), r.stderr());
+        } catch (CommandTimeoutException e) {
+            return new Result(argv, -1, "", "timed out after " + timeout.toSeconds() + " s");
+        } catch (CommandException e) {
+            throw new IOException(e.getMessage(), e);
         }
     }
 
     static Result run(String... argv) throws IOException {
         return run(Duration.ofSeconds(60), List.of(argv));
-    }
-
-    private static CompletableFuture<String> readAsync(InputStream in) {
-        return CompletableFuture.supplyAsync(() -> {
-            try (in) {
-                return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-            } catch (IOException e) {
-                return "";
-            }
-        });
     }
 
     /** The command line of process {@code pid} with arguments separated by spaces, or empty if it is gone. */
