@@ -13,6 +13,7 @@ import dev.nodekit.common.config.ConfigException;
 import dev.nodekit.common.config.Durations;
 import dev.nodekit.common.metrics.Metrics;
 import dev.nodekit.common.metrics.MetricsServer;
+import io.grpc.netty.shaded.io.netty.util.ResourceLeakDetector;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -49,8 +50,16 @@ public final class CriShimCommand implements Callable<Integer> {
             description = "How long in-flight calls may finish after SIGTERM (default 10s).")
     String shutdownGrace;
 
+    /** The (shaded) property that sets netty's leak detection; honoured when given. */
+    static final String LEAK_DETECTION_PROPERTY = "io.grpc.netty.shaded.io.netty.leakDetection.level";
+
     @Override
     public Integer call() throws Exception {
+        if (System.getProperty(LEAK_DETECTION_PROPERTY) == null) {
+            // netty samples buffers and records a stack trace for each sampled one, hundreds a second
+            // on the forwarding path: a debugging aid a node daemon should not pay for by default.
+            ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.DISABLED);
+        }
         CriShimConfig cfg;
         try {
             Duration grace = shutdownGrace == null ? null : Durations.parse(shutdownGrace);
