@@ -48,7 +48,7 @@ final class ShimHarness implements AutoCloseable {
     }
 
     CriShim start(CriShimConfig cfg) throws Exception {
-        shim = CriShim.start(cfg, metrics, Clock.systemUTC(), false);
+        shim = CriShim.start(cfg, metrics, Clock.systemUTC(), false, List.of(new TestInterceptors.Provider()));
         if (channel == null) {
             channel = UdsChannels.forTarget("unix://" + cfg.listen());
             cleanup.add(() -> channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS));
