@@ -7,6 +7,7 @@ import dev.nodekit.common.Requirement;
 import dev.nodekit.conformance.Check;
 import dev.nodekit.conformance.CheckBody;
 import dev.nodekit.spec.csi.v1.ControllerServiceCapability;
+import dev.nodekit.spec.csi.v1.PluginCapability;
 import io.grpc.Status;
 
 /** Shared shapes of CSI checks: a body with a {@link CsiResources} scope, and the missing-argument check. */
@@ -62,7 +63,7 @@ final class CsiChecks {
 
     /** A volume id for requests whose point is another field: a real volume when the plugin can create one. */
     static String someVolumeId(CsiTarget t, CsiResources r) {
-        if (t.hasService(dev.nodekit.spec.csi.v1.PluginCapability.Service.Type.CONTROLLER_SERVICE)
+        if (t.hasService(PluginCapability.Service.Type.CONTROLLER_SERVICE)
                 && t.controllerCapabilities().contains(ControllerServiceCapability.RPC.Type.CREATE_DELETE_VOLUME)) {
             return r.createVolume("csi-arg").getVolumeId();
         }

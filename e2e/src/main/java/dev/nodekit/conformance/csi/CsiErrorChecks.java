@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import dev.nodekit.conformance.CheckFailed;
 import dev.nodekit.conformance.Expect;
 import dev.nodekit.conformance.Suite;
 import dev.nodekit.spec.csi.v1.ControllerServiceCapability;
@@ -60,13 +61,13 @@ public final class CsiErrorChecks {
     private static void provoke(Map<String, StatusRuntimeException> seen, String what, Expect.Call call) {
         try {
             Object result = call.run();
-            throw new dev.nodekit.conformance.CheckFailed(what + " succeeded: " + Expect.oneLine(result));
+            throw new CheckFailed(what + " succeeded: " + Expect.oneLine(result));
         } catch (StatusRuntimeException e) {
             seen.put(what, e);
-        } catch (dev.nodekit.conformance.CheckFailed e) {
+        } catch (CheckFailed e) {
             throw e;
         } catch (Exception e) {
-            throw new dev.nodekit.conformance.CheckFailed(what + ": " + e, e);
+            throw new CheckFailed(what + ": " + e, e);
         }
     }
 }

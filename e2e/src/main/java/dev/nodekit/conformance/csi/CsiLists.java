@@ -6,6 +6,7 @@ import static dev.nodekit.conformance.Expect.that;
 import java.util.ArrayList;
 import java.util.List;
 
+import dev.nodekit.conformance.CheckFailed;
 import dev.nodekit.spec.csi.v1.ListSnapshotsRequest;
 import dev.nodekit.spec.csi.v1.ListSnapshotsResponse;
 import dev.nodekit.spec.csi.v1.ListVolumesRequest;
@@ -77,7 +78,7 @@ final class CsiLists {
             }
             token = p.nextToken();
         }
-        throw new dev.nodekit.conformance.CheckFailed("the list walk did not end after " + MAX_PAGES + " pages");
+        throw new CheckFailed("the list walk did not end after " + MAX_PAGES + " pages");
     }
 
     /** Every volume id, following tokens if the plugin pages even without max_entries. */

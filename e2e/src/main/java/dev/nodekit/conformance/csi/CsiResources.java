@@ -35,6 +35,8 @@ import dev.nodekit.spec.csi.v1.PluginCapability;
 import dev.nodekit.spec.csi.v1.Snapshot;
 import dev.nodekit.spec.csi.v1.Volume;
 import dev.nodekit.spec.csi.v1.VolumeCapability;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 
 /**
  * What one check created on the plugin and the host, undone in reverse order by {@link #close()}
@@ -292,8 +294,8 @@ final class CsiResources implements AutoCloseable {
     private static void notFoundIsDone(Runnable call) {
         try {
             call.run();
-        } catch (io.grpc.StatusRuntimeException e) {
-            if (e.getStatus().getCode() != io.grpc.Status.Code.NOT_FOUND) {
+        } catch (StatusRuntimeException e) {
+            if (e.getStatus().getCode() != Status.Code.NOT_FOUND) {
                 throw e;
             }
         }
@@ -362,7 +364,7 @@ final class CsiResources implements AutoCloseable {
             Step s = undo.pop();
             try {
                 s.action().run();
-            } catch (io.grpc.StatusRuntimeException e) {
+            } catch (StatusRuntimeException e) {
                 failures.add(s.what() + ": " + CsiExpect.describe(e));
             } catch (CheckFailed e) {
                 failures.add(s.what() + ": " + e.getMessage());

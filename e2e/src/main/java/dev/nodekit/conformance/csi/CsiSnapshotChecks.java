@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 
+import dev.nodekit.conformance.CheckFailed;
 import dev.nodekit.conformance.CheckSkipped;
 import dev.nodekit.conformance.Expect;
 import dev.nodekit.conformance.Suite;
@@ -517,7 +518,7 @@ public final class CsiSnapshotChecks {
                 CsiExpect.wellFormed(e, "CreateVolume of " + bytes + " bytes from " + Expect.oneLine(source));
                 return Optional.empty();
             }
-            throw new dev.nodekit.conformance.CheckFailed("CreateVolume of " + bytes + " bytes from "
+            throw new CheckFailed("CreateVolume of " + bytes + " bytes from "
                     + Expect.oneLine(source) + ": expected OK or OUT_OF_RANGE, got " + CsiExpect.describe(e), e);
         }
     }

@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 /** The mounts this process sees, from {@code /proc/self/mountinfo}: where the plugin mounted what, read-only or not. */
@@ -71,9 +72,9 @@ final class MountTable {
     }
 
     /** The topmost mount at {@code path} (the one a lookup of the path sees), if any. */
-    java.util.Optional<Entry> top(Path path) {
+    Optional<Entry> top(Path path) {
         List<Entry> at = at(path);
-        return at.isEmpty() ? java.util.Optional.empty() : java.util.Optional.of(at.get(at.size() - 1));
+        return at.isEmpty() ? Optional.empty() : Optional.of(at.get(at.size() - 1));
     }
 
     static String unescape(String s) {

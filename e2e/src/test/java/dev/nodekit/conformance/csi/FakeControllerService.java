@@ -66,6 +66,7 @@ import io.grpc.stub.StreamObserver;
  * capability, required fields, lock, look up, return early if done, act, record. The defect
  * switches sit exactly where the healthy code makes the decision they break.
  */
+@SuppressWarnings("try") // operation locks are held by try-with-resources and never referenced
 final class FakeControllerService extends ControllerGrpc.ControllerImplBase {
     private static final Set<VolumeCapability.AccessMode.Mode> MODES = Set.of(
             VolumeCapability.AccessMode.Mode.SINGLE_NODE_WRITER, VolumeCapability.AccessMode.Mode.SINGLE_NODE_READER_ONLY,

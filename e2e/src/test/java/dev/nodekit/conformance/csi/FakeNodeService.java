@@ -41,6 +41,7 @@ import io.grpc.stub.StreamObserver;
  * the volume's directory (or attaches its image to a loop device), publish binds the staged volume
  * (or the loop device) to the target, read-only by a bind remount.
  */
+@SuppressWarnings("try") // operation locks are held by try-with-resources and never referenced
 final class FakeNodeService extends NodeGrpc.NodeImplBase {
     private final FakePlugin f;
 
