@@ -25,9 +25,9 @@ import com.sun.jna.ptr.PointerByReference;
  * {@link RadosConfig} (per OSD operation / monitor command; a librbd call may issue several).
  *
  * <p>When the cluster goes away and comes back, the same handle recovers by itself: librados keeps
- * hunting for a monitor and fetches the new OSD map, so a new call succeeds once the cluster
- * answers again. Only a blocklisted client ({@link CephUnavailableException#blocklisted()}) needs
- * a new connection: {@link #reconnect()}.
+ * hunting for a monitor (every 3 to 6 s; the back-off is capped) and fetches the new OSD map, so a
+ * new call succeeds once the cluster answers again. Only a blocklisted client
+ * ({@link CephUnavailableException#blocklisted()}) needs a new connection: {@link #reconnect()}.
  *
  * <p>Pools opened here ({@link #openPool(String)}) are closed with the cluster.
  */
@@ -76,6 +76,9 @@ public final class RadosCluster implements AutoCloseable {
             set(rados, h, "client_mount_timeout", Long.toString(RadosConfig.seconds(config.connectTimeout())));
             set(rados, h, "rados_osd_op_timeout", Long.toString(RadosConfig.seconds(config.osdOpTimeout())));
             set(rados, h, "rados_mon_op_timeout", Long.toString(RadosConfig.seconds(config.monOpTimeout())));
+            // While the monitors are away librados retries every 3 s, backing off up to 10x (30 s); cap
+            // the back-off at 2x so a connection is serving again within ~6 s of the monitors' return.
+            set(rados, h, "mon_client_hunt_interval_max_multiple", "2");
             // A library must not write to the process's stderr or to /var/log/ceph, /var/run/ceph.
             set(rados, h, "log_to_stderr", "false");
             set(rados, h, "err_to_stderr", "false");
@@ -157,7 +160,7 @@ public final class RadosCluster implements AutoCloseable {
             PointerByReference ref = new PointerByReference();
             CephException.check(rados.rados_ioctx_create(handle, name, ref), "rados open pool=" + name);
             Pointer ioctx = ref.getValue();
-            RadosPool pool = new RadosPool(this, name, ioctx, rados.rados_ioctx_get_id(ioctx));
+            RadosPool pool = new RadosPool(this, rados, name, ioctx, rados.rados_ioctx_get_id(ioctx));
             pools.add(pool);
             return pool;
         });

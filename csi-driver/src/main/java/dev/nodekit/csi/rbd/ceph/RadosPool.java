@@ -34,12 +34,12 @@ public final class RadosPool implements AutoCloseable {
     private final HandleGuard guard;
     private final Librados rados;
 
-    RadosPool(RadosCluster cluster, String name, Pointer ioctx, long id) throws CephLibraryUnavailableException {
+    RadosPool(RadosCluster cluster, Librados rados, String name, Pointer ioctx, long id) {
         this.cluster = cluster;
+        this.rados = rados;
         this.name = name;
         this.ioctx = ioctx;
         this.id = id;
-        this.rados = CephNative.rados();
         this.guard = new HandleGuard("pool " + name);
     }
 

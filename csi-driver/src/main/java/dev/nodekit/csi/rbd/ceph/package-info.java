@@ -32,8 +32,9 @@
  * when the cluster is down a call fails with {@link dev.nodekit.csi.rbd.ceph.CephUnavailableException}
  * (ETIMEDOUT) after about one timeout (a librbd call issues a few operations; each is bounded)
  * instead of hanging; no Java thread is started or left behind. When the cluster comes back the
- * same handle serves new calls: librados keeps looking for a monitor and follows the new OSD
- * map. A blocklisted client must reconnect ({@link dev.nodekit.csi.rbd.ceph.RadosCluster#reconnect()}).
+ * same handle serves new calls: librados keeps looking for a monitor (at most 6 s apart: the
+ * back-off, 30 s by default, is capped) and follows the new OSD map. A blocklisted client must
+ * reconnect ({@link dev.nodekit.csi.rbd.ceph.RadosCluster#reconnect()}).
  *
  * <h2>Errors</h2>
  * A negative return code becomes a checked {@link dev.nodekit.csi.rbd.ceph.CephException} carrying
