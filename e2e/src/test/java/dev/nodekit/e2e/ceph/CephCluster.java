@@ -78,6 +78,7 @@ public final class CephCluster implements AutoCloseable {
     public record Options(ObjectStore store, long storeBytes, String pool, String clientId, int pgNum) {
         private static final Pattern NAME = Pattern.compile("[a-z][a-z0-9-]{0,40}");
 
+        /** Validates the fields. */
         public Options {
             Objects.requireNonNull(store, "store");
             if (storeBytes < (1L << 30)) {
@@ -96,14 +97,17 @@ public final class CephCluster implements AutoCloseable {
             return new Options(ObjectStore.MEMSTORE, 4L << 30, "nodekit-rbd", "csi", 8);
         }
 
+        /** A copy with object store {@code s}. */
         public Options withStore(ObjectStore s) {
             return new Options(s, storeBytes, pool, clientId, pgNum);
         }
 
+        /** A copy with {@code bytes} of OSD capacity. */
         public Options withStoreBytes(long bytes) {
             return new Options(store, bytes, pool, clientId, pgNum);
         }
 
+        /** A copy whose test pool is {@code p}. */
         public Options withPool(String p) {
             return new Options(store, storeBytes, p, clientId, pgNum);
         }
@@ -243,14 +247,17 @@ public final class CephCluster implements AutoCloseable {
         return "[v2:127.0.0.1:" + monV2Port + ",v1:127.0.0.1:" + monV1Port + "]";
     }
 
+    /** The monitor's msgr2 port. */
     public int monV2Port() {
         return monV2Port;
     }
 
+    /** The monitor's legacy (v1) port. */
     public int monV1Port() {
         return monV1Port;
     }
 
+    /** The cluster fsid. */
     public String fsid() {
         return fsid;
     }
@@ -265,6 +272,7 @@ public final class CephCluster implements AutoCloseable {
         return dir.resolve("ceph.conf");
     }
 
+    /** The client.admin keyring. */
     public Path adminKeyring() {
         return dir.resolve("client.admin.keyring");
     }
@@ -297,6 +305,7 @@ public final class CephCluster implements AutoCloseable {
         return "--id " + options.clientId() + " --keyfile " + clientKeyFile() + " -c /dev/null -m " + monitors();
     }
 
+    /** What this cluster was built with. */
     public Options options() {
         return options;
     }
@@ -317,6 +326,7 @@ public final class CephCluster implements AutoCloseable {
         return daemons.stream().map(Daemon::pid).toList();
     }
 
+    /** True while the daemons run (between a start and a {@link #stop()}). */
     public synchronized boolean running() {
         return !daemons.isEmpty();
     }
@@ -461,13 +471,13 @@ public final class CephCluster implements AutoCloseable {
         Files.writeString(confPath(), conf());
         mark("keys and conf written");
         String osdUuid = UUID.randomUUID().toString();
-        ExecutorService pool = Executors.newFixedThreadPool(2, r -> {
+        ExecutorService workers = Executors.newFixedThreadPool(2, r -> {
             Thread t = new Thread(r, "ceph-fixture-boot");
             t.setDaemon(true);
             return t;
         });
         try {
-            CompletableFuture<Void> osdMkfs = async(pool, () -> {
+            CompletableFuture<Void> osdMkfs = async(workers, () -> {
                 cli("ceph-osd", "-i", "0", "--mkfs", "--osd-uuid", osdUuid, "--no-mon-config", "--setuser", "root",
                         "--setgroup", "root");
                 mark("osd mkfs done");
@@ -491,7 +501,7 @@ public final class CephCluster implements AutoCloseable {
                 } catch (IOException e) {
                     throw new UncheckedIOException(e);
                 }
-            }, pool);
+            }, workers);
             join(osdMkfs);
             // Started before 'osd new' completes: the OSD boots as soon as the map has it.
             startOsd();
@@ -514,7 +524,7 @@ public final class CephCluster implements AutoCloseable {
             }
             mark("usable for RBD");
         } finally {
-            pool.shutdownNow();
+            workers.shutdownNow();
         }
         lastStartDuration = Duration.ofNanos(System.nanoTime() - t0);
     }

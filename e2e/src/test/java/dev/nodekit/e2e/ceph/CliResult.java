@@ -13,6 +13,7 @@ import java.util.List;
  * @param duration wall time
  */
 public record CliResult(List<String> argv, int exitCode, String stdout, String stderr, Duration duration) {
+    /** Copies the command line. */
     public CliResult {
         argv = List.copyOf(argv);
     }

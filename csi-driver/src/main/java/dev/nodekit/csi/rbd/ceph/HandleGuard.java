@@ -16,7 +16,8 @@ final class HandleGuard {
 
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     private final String description;
-    private boolean closed;
+    /** Written under the write lock; read without it by {@link #isClosed()}, which must not queue behind a close. */
+    private volatile boolean closed;
 
     HandleGuard(String description) {
         this.description = description;
@@ -51,11 +52,6 @@ final class HandleGuard {
     }
 
     boolean isClosed() {
-        lock.readLock().lock();
-        try {
-            return closed;
-        } finally {
-            lock.readLock().unlock();
-        }
+        return closed;
     }
 }
