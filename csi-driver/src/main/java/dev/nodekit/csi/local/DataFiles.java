@@ -17,9 +17,10 @@ import com.sun.jna.ptr.LongByReference;
  * Creates, copies and grows data files: sparse empty images, reflink clones (FICLONE) where the
  * filesystem shares extents (XFS with reflink=1, btrfs), and otherwise a sparse copy that copies
  * only the data ranges found with SEEK_DATA/SEEK_HOLE, in the kernel (copy_file_range). Every file
- * is fsynced before the method returns. See the package notes for the measured choice.
+ * is fsynced before the method returns. See the package notes for the measured choice. Not final
+ * only so that tests can hook it.
  */
-final class DataFiles {
+class DataFiles {
     /** How a data file was made; recorded in the journal. */
     enum Method {
         EMPTY("empty"), REFLINK("reflink"), SPARSE_COPY("sparse-copy");

@@ -97,7 +97,8 @@
  *       {@code /sys/block/loopN/loop/backing_file} must name our file. After a restart, recorded
  *       devices still backed by their file are adopted, lost ones re-attached, and a device backed
  *       by one of our images but not recorded (a crash between losetup and the record) is adopted
- *       instead of attached twice.</li>
+ *       instead of attached twice. A detach records its intent first (DETACHING), so a restart in
+       the middle of one finishes it instead of attaching the image again.</li>
  * </ul>
  */
 package dev.nodekit.csi.local;
