@@ -35,7 +35,11 @@ class DataFiles {
     private static final int CHUNK = 8 << 20;
     private final boolean reflink;
 
-    /** @param reflink try FICLONE before copying */
+    /**
+     * @param reflink share extents where the filesystem can: FICLONE first, then copy_file_range
+     *                (which also clones on XFS and btrfs); false copies every data byte through
+     *                user space, so source and copy never share extents
+     */
     DataFiles(boolean reflink) {
         this.reflink = reflink;
     }
@@ -78,7 +82,8 @@ class DataFiles {
                 }
                 Method method = reflink && cloneRange(in, out) ? Method.REFLINK : Method.SPARSE_COPY;
                 if (method == Method.SPARSE_COPY) {
-                    copyDataRanges(in, out, source, target, sourceLength);
+                    // copy_file_range clones on filesystems that can (XFS, btrfs): with reflink off, copy in user space.
+                    copyDataRanges(in, out, source, target, sourceLength, reflink);
                 }
                 long length = Math.max(size, sourceLength);
                 check(c.ftruncate(out, length), "ftruncate", target);
@@ -121,10 +126,11 @@ class DataFiles {
     }
 
     /** Copies each [SEEK_DATA, SEEK_HOLE) range of {@code in}; holes stay holes. */
-    private static void copyDataRanges(int in, int out, Path source, Path target, long length) throws IOException {
+    private static void copyDataRanges(int in, int out, Path source, Path target, long length, boolean kernel)
+            throws IOException {
         LibC c = LibC.INSTANCE;
         long offset = 0;
-        boolean kernelCopy = true;
+        boolean kernelCopy = kernel;
         Memory buffer = null;
         while (offset < length) {
             long data = c.lseek(in, offset, LibC.SEEK_DATA);

@@ -26,8 +26,9 @@ import java.util.regex.Pattern;
  * @param maxImageBytes      the largest image; 0 = no limit of our own
  * @param lockWait           how long a call waits for another call on the same name or id before
  *                           answering Pending
- * @param reflink            try FICLONE for snapshots and clones (falls back to a sparse copy when
- *                           the filesystem cannot share extents)
+ * @param reflink            share extents for snapshots and clones where the filesystem can
+ *                           (FICLONE; else a sparse copy in the kernel); false makes every copy a
+ *                           full, independent sparse copy through user space
  * @param reattachOnStart    at startup, re-attach recorded images whose loop device the kernel lost
  *                           (e.g. after a reboot)
  */

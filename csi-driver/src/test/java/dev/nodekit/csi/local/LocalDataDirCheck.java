@@ -17,8 +17,8 @@ import java.util.stream.Stream;
  * the csi-driver test-jar).
  */
 public final class LocalDataDirCheck {
-    /** One object found on disk: its kind ({@code IMAGE} or {@code SNAPSHOT}), id, request name and state. */
-    public record Found(String kind, String id, String name, String state, long sizeBytes) {
+    /** One object found on disk: kind ({@code IMAGE} or {@code SNAPSHOT}), id, request name, state, size, copy method. */
+    public record Found(String kind, String id, String name, String state, long sizeBytes, String copyMethod) {
     }
 
     /**
@@ -89,7 +89,7 @@ public final class LocalDataDirCheck {
                 problems.add("temporary file " + p);
             } else if (n.endsWith(Layout.RECORD_SUFFIX)) {
                 JournalRecord r = JournalRecord.FORMAT.read(p, JournalRecord.class);
-                objects.add(new Found(kind.name(), r.id(), r.name(), r.state().name(), r.sizeBytes()));
+                objects.add(new Found(kind.name(), r.id(), r.name(), r.state().name(), r.sizeBytes(), r.copyMethod()));
                 if (r.state() != JournalRecord.State.READY) {
                     problems.add(kind.noun() + " " + r.id() + " (" + r.name() + ") is " + r.state());
                 }
