@@ -34,14 +34,17 @@ class DataFiles {
 
     private static final int CHUNK = 8 << 20;
     private final boolean reflink;
+    private final boolean sync;
 
     /**
      * @param reflink share extents where the filesystem can: FICLONE first, then copy_file_range
      *                (which also clones on XFS and btrfs); false copies every data byte through
      *                user space, so source and copy never share extents
+     * @param sync    fsync every file before returning (see {@link Durability})
      */
-    DataFiles(boolean reflink) {
+    DataFiles(boolean reflink, boolean sync) {
         this.reflink = reflink;
+        this.sync = sync;
     }
 
     /** Creates {@code file} (must not exist) as a sparse file of {@code size} bytes, mode 0600, synced. */
@@ -49,15 +52,17 @@ class DataFiles {
         Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
             raf.setLength(size);
-            raf.getFD().sync();
+            if (sync) {
+                raf.getFD().sync();
+            }
         }
         return Method.EMPTY;
     }
 
     /**
      * Copies {@code source} into the new file {@code target} (must not exist; mode 0600), then grows
-     * it to {@code size} when that is larger than the source. Syncs the source first, so data
-     * written to it through the page cache is part of the copy, and the target before returning.
+     * it to {@code size} when that is larger than the source, and syncs it. Data of the source still
+     * in the page cache is part of the copy (SEEK_DATA reports delayed allocations as data).
      *
      * @throws NoSuchFileException when the source does not exist
      */
@@ -65,7 +70,6 @@ class DataFiles {
         LibC c = LibC.INSTANCE;
         int in = open(source, LibC.O_RDONLY | LibC.O_CLOEXEC, 0);
         try {
-            check(c.fsync(in), "fsync", source);
             int out = c.open(target.toString(), LibC.O_WRONLY | LibC.O_CREAT | LibC.O_EXCL | LibC.O_CLOEXEC, 0600);
             if (out < 0) {
                 int errno = Native.getLastError();
@@ -87,7 +91,9 @@ class DataFiles {
                 }
                 long length = Math.max(size, sourceLength);
                 check(c.ftruncate(out, length), "ftruncate", target);
-                check(c.fsync(out), "fsync", target);
+                if (sync) {
+                    check(c.fsync(out), "fsync", target);
+                }
                 ok = true;
                 return method;
             } finally {
@@ -107,7 +113,9 @@ class DataFiles {
             if (raf.length() < size) {
                 raf.setLength(size);
             }
-            raf.getFD().sync();
+            if (sync) {
+                raf.getFD().sync();
+            }
         }
     }
 

@@ -102,7 +102,7 @@ public final class LocalBackend implements StorageBackend {
      */
     static LocalBackend open(LocalBackendConfig config, dev.nodekit.common.exec.CommandRunner runner, Clock clock,
             Path sysBlock) throws IOException {
-        return open(config, runner, clock, sysBlock, new DataFiles(config.reflink()));
+        return open(config, runner, clock, sysBlock, new DataFiles(config.reflink(), config.syncWrites()));
     }
 
     /** As above, with the data file operations given (tests hook them to prove concurrency). */
@@ -123,7 +123,7 @@ public final class LocalBackend implements StorageBackend {
             checkMarker(layout, config, clock);
             Files.createDirectories(layout.pools());
             Files.createDirectories(layout.attachments());
-            Journal journal = new Journal(layout, config.capacityLimitBytes());
+            Journal journal = new Journal(layout, new Durability(config.syncWrites()), config.capacityLimitBytes());
             long start = System.nanoTime();
             Reconciler.Report report = new Reconciler(journal, files).run(config.pools());
             Set<String> pools = new TreeSet<>(config.pools());
@@ -561,7 +561,7 @@ public final class LocalBackend implements StorageBackend {
                 clock.instant().toString(), false);
         boolean recorded = false;
         try {
-            AttachmentRecord.FORMAT.write(layout.attachment(image.uuid()), a);
+            journal.durability().write(layout.attachment(image.uuid()), AttachmentRecord.FORMAT, a);
             recorded = true;
         } finally {
             if (!recorded && attachedNow) {
@@ -632,7 +632,7 @@ public final class LocalBackend implements StorageBackend {
         AttachmentRecord a = recorded;
         if (!a.detaching()) {
             a = a.asDetaching();
-            AttachmentRecord.FORMAT.write(layout.attachment(image.uuid()), a);
+            journal.durability().write(layout.attachment(image.uuid()), AttachmentRecord.FORMAT, a);
             Failpoints.hit(Point.LOCAL_DETACH_INTENT);
         }
         Path device = a.devicePath();
@@ -651,7 +651,7 @@ public final class LocalBackend implements StorageBackend {
             log.atInfo().addKeyValue("image_id", image).addKeyValue("device", device)
                     .log("recorded loop device no longer backs this image; forgetting it");
         }
-        Journal.removeFile(layout.attachment(image.uuid()));
+        journal.durability().remove(layout.attachment(image.uuid()));
         Failpoints.hit(Point.LOCAL_DETACH_DONE);
     }
 
@@ -727,7 +727,7 @@ public final class LocalBackend implements StorageBackend {
                     .filter(x -> x.state() == State.READY && x.id().equals(a.image()));
             if (r.isEmpty()) {
                 log.atWarn().addKeyValue("image_id", image).log("attachment of an image that no longer exists; forgetting it");
-                Journal.removeFile(layout.attachment(image.uuid()));
+                journal.durability().remove(layout.attachment(image.uuid()));
                 continue;
             }
             Path file = journal.dataFile(r.get());
@@ -762,7 +762,7 @@ public final class LocalBackend implements StorageBackend {
             ObjectId image = owner.get().objectId();
             AttachmentRecord a = new AttachmentRecord(image.encode(), e.getKey().toString(), backing.toString(),
                     loops.readOnly(e.getKey()), clock.instant().toString(), false);
-            AttachmentRecord.FORMAT.write(layout.attachment(image.uuid()), a);
+            journal.durability().write(layout.attachment(image.uuid()), AttachmentRecord.FORMAT, a);
             recorded.add(image.uuid());
             log.atInfo().addKeyValue("image_id", image).addKeyValue("device", e.getKey())
                     .log("adopted a loop device attached before a crash");

@@ -28,24 +28,24 @@ class DataFilesTest {
     @Test
     void createsSparseFiles() throws Exception {
         Path f = dir.resolve("a.img");
-        assertThat(new DataFiles(true).createSparse(f, 1L << 30)).isEqualTo(DataFiles.Method.EMPTY);
+        assertThat(new DataFiles(true, true).createSparse(f, 1L << 30)).isEqualTo(DataFiles.Method.EMPTY);
         assertThat(Files.size(f)).isEqualTo(1L << 30);
         assertThat(allocatedBytes(f)).isLessThan(MIB);
-        assertThatThrownBy(() -> new DataFiles(true).createSparse(f, 1)).isInstanceOf(FileAlreadyExistsException.class);
+        assertThatThrownBy(() -> new DataFiles(true, true).createSparse(f, 1)).isInstanceOf(FileAlreadyExistsException.class);
     }
 
     @ParameterizedTest
     @ValueSource(booleans = {true, false})
     void copiesDataAndKeepsHoles(boolean reflink) throws Exception {
         Path src = dir.resolve("src.img");
-        new DataFiles(true).createSparse(src, 256L * MIB);
+        new DataFiles(true, true).createSparse(src, 256L * MIB);
         byte[] a = pattern('a', 3 * MIB);
         byte[] b = pattern('b', 5000);
         write(src, 10L * MIB, a);
         write(src, 200L * MIB + 123, b);
         write(src, 256L * MIB - 10, pattern('z', 10));
         Path dst = dir.resolve("dst.img");
-        DataFiles.Method m = new DataFiles(reflink).copy(src, dst, 128L * MIB);
+        DataFiles.Method m = new DataFiles(reflink, true).copy(src, dst, 128L * MIB);
         if (!reflink) {
             assertThat(m).isEqualTo(DataFiles.Method.SPARSE_COPY);
         }
@@ -65,25 +65,25 @@ class DataFilesTest {
     @Test
     void growsACopyBeyondItsSource() throws Exception {
         Path src = dir.resolve("src.img");
-        new DataFiles(true).createSparse(src, 4 * MIB);
+        new DataFiles(true, true).createSparse(src, 4 * MIB);
         write(src, 0, pattern('q', 4096));
         Path dst = dir.resolve("dst.img");
-        new DataFiles(true).copy(src, dst, 64L * MIB);
+        new DataFiles(true, true).copy(src, dst, 64L * MIB);
         assertThat(Files.size(dst)).isEqualTo(64L * MIB);
         assertThat(read(dst, 0, 4096)).isEqualTo(pattern('q', 4096));
         assertThat(read(dst, 60L * MIB, 4096)).isEqualTo(new byte[4096]);
-        new DataFiles(true).grow(dst, 128L * MIB);
+        new DataFiles(true, true).grow(dst, 128L * MIB);
         assertThat(Files.size(dst)).isEqualTo(128L * MIB);
-        new DataFiles(true).grow(dst, 1);
+        new DataFiles(true, true).grow(dst, 1);
         assertThat(Files.size(dst)).as("grow never shrinks").isEqualTo(128L * MIB);
     }
 
     @Test
     void copiesAnEmptyOrFullyHoledSource() throws Exception {
         Path src = dir.resolve("src.img");
-        new DataFiles(true).createSparse(src, 8 * MIB);
+        new DataFiles(true, true).createSparse(src, 8 * MIB);
         Path dst = dir.resolve("dst.img");
-        new DataFiles(false).copy(src, dst, 8 * MIB);
+        new DataFiles(false, true).copy(src, dst, 8 * MIB);
         assertThat(Files.size(dst)).isEqualTo(8 * MIB);
         assertThat(allocatedBytes(dst)).isLessThan(64 * 1024);
     }
@@ -91,12 +91,12 @@ class DataFilesTest {
     @Test
     void reportsAMissingSourceAndAnExistingTarget() throws Exception {
         Path dst = dir.resolve("dst.img");
-        assertThatThrownBy(() -> new DataFiles(true).copy(dir.resolve("missing"), dst, MIB))
+        assertThatThrownBy(() -> new DataFiles(true, true).copy(dir.resolve("missing"), dst, MIB))
                 .isInstanceOf(NoSuchFileException.class);
         assertThat(dst).doesNotExist();
         Path src = Files.write(dir.resolve("src.img"), pattern('x', 100));
         Files.writeString(dst, "keep");
-        assertThatThrownBy(() -> new DataFiles(true).copy(src, dst, MIB)).isInstanceOf(FileAlreadyExistsException.class);
+        assertThatThrownBy(() -> new DataFiles(true, true).copy(src, dst, MIB)).isInstanceOf(FileAlreadyExistsException.class);
         assertThat(Files.readString(dst)).isEqualTo("keep");
     }
 

@@ -23,8 +23,8 @@ class LocalBackendConfigTest {
         assertThat(c.reflink()).isTrue();
         assertThat(c.reattachOnStart()).isTrue();
         assertThat(c.withCapacityLimit(5).withMaxImageBytes(6).withLockWait(Duration.ZERO).withReflink(false)
-                .withReattachOnStart(false)).isEqualTo(new LocalBackendConfig(DIR, "node-a", Set.of("default"),
-                        "default", 5, 6, Duration.ZERO, false, false));
+                .withReattachOnStart(false).withSyncWrites(false)).isEqualTo(new LocalBackendConfig(DIR, "node-a",
+                        Set.of("default"), "default", 5, 6, Duration.ZERO, false, false, false));
     }
 
     @ParameterizedTest

@@ -56,7 +56,7 @@ class LocalBackendTest {
         final AtomicReference<IOException> failure = new AtomicReference<>();
 
         HookedFiles() {
-            super(true);
+            super(true, true);
         }
 
         @Override

@@ -45,7 +45,7 @@ class RecoveryTest {
     Path data;
     Layout layout;
     FakeLoops loops;
-    DataFiles files = new DataFiles(true);
+    DataFiles files = new DataFiles(true, true);
 
     @BeforeEach
     void setUp() throws Exception {

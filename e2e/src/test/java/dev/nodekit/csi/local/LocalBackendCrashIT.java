@@ -25,11 +25,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import dev.nodekit.common.Requirement;
 import dev.nodekit.common.exec.Command;
@@ -51,7 +51,8 @@ import dev.nodekit.csi.spi.Snapshot;
  * every request left without an answer until it answers, and then requires the objects on disk to
  * be exactly those of the answered requests: no orphan file, no reservation left, no name twice, no
  * loop device left. Points only recovery reaches (undo) are armed in a second child that recovers
- * from a first crash, and so are a few more to crash recovery itself. Then random kill -9s.
+ * from a first crash, and so are a few more to crash recovery itself. Then random kill -9s, with
+ * synced writes and without (which must survive a killed process too).
  */
 @Requires({Requirement.ROOT, Requirement.LOOP_DEVICES})
 class LocalBackendCrashIT {
@@ -112,13 +113,13 @@ class LocalBackendCrashIT {
         }
         Path opsFile = Files.write(dir.resolve("ops"), ops.stream().map(CrashOp::line).toList());
 
-        Child first = Child.start(data, Optional.of(crash), "ops", opsFile.toString());
+        Child first = Child.start(data, Optional.of(crash), true, "ops", opsFile.toString());
         first.awaitExit(Duration.ofMinutes(3));
         assertThat(first.exit).as("the child must die at %s; stderr:%n%s", crash, first.stderr)
                 .isEqualTo(Failpoints.EXIT_STATUS);
         assertThat(first.stderr).contains("failpoint " + crash.id() + " hit");
         if (inRecovery.isPresent()) {
-            Child second = Child.start(data, inRecovery, "recover");
+            Child second = Child.start(data, inRecovery, true, "recover");
             second.awaitExit(Duration.ofMinutes(3));
             assertThat(second.exit).as("recovery must reach %s; stderr:%n%s", inRecovery.get(), second.stderr)
                     .isEqualTo(Failpoints.EXIT_STATUS);
@@ -127,8 +128,9 @@ class LocalBackendCrashIT {
         verify(data, model, first.lines());
     }
 
-    @Test
-    void randomKillsLeaveAConsistentDataDir() throws Exception {
+    @ParameterizedTest(name = "synced writes: {0}")
+    @ValueSource(booleans = {true, false})
+    void randomKillsLeaveAConsistentDataDir(boolean sync) throws Exception {
         Path data = dir.resolve("data");
         open(data).close();
         Model model = new Model();
@@ -136,7 +138,7 @@ class LocalBackendCrashIT {
         int iterations = Integer.getInteger("crash.iterations", 6);
         int interrupted = 0;
         for (int i = 0; i < iterations; i++) {
-            Child child = Child.start(data, Optional.empty(), "random", "4");
+            Child child = Child.start(data, Optional.empty(), sync, "random", "4");
             assertThat(child.opened.await(2, TimeUnit.MINUTES)).as("child opened; stderr: %s", child.stderr).isTrue();
             Thread.sleep(200 + random.nextInt(1300));
             // SIGKILL through the handle: Process.destroyForcibly() also closes our end of the child's
@@ -387,7 +389,7 @@ class LocalBackendCrashIT {
             errReader.start();
         }
 
-        static Child start(Path data, Optional<Point> armed, String... mode) throws IOException {
+        static Child start(Path data, Optional<Point> armed, boolean sync, String... mode) throws IOException {
             List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "-Xshare:auto", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx256m",
                     "-cp", System.getProperty("java.class.path")));
@@ -395,6 +397,7 @@ class LocalBackendCrashIT {
             cmd.add(LocalCrashChild.class.getName());
             cmd.add(data.toString());
             cmd.add(NODE);
+            cmd.add(Boolean.toString(sync));
             cmd.addAll(List.of(mode));
             ProcessBuilder pb = new ProcessBuilder(cmd);
             pb.environment().remove(Failpoints.ENV);

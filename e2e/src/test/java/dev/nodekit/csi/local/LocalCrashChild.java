@@ -13,7 +13,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The child JVM of {@link LocalBackendCrashIT}. Opens the backend on {@code args[0]} (node id
- * {@code args[1]}) and then, by {@code args[2]}:
+ * {@code args[1]}, synced writes {@code args[2]}) and then, by {@code args[3]}:
  * <ul>
  *   <li>{@code ops FILE}: runs every op of FILE (one {@link CrashOp#line()} per line) at once on 8
  *       threads;</li>
@@ -33,13 +33,14 @@ public final class LocalCrashChild {
 
     /** Entry point. */
     public static void main(String[] args) throws Exception {
-        LocalBackend backend = LocalBackendFactory.open(LocalBackendConfig.of(Path.of(args[0]), args[1]));
+        LocalBackend backend = LocalBackendFactory.open(LocalBackendConfig.of(Path.of(args[0]), args[1])
+                .withSyncWrites(Boolean.parseBoolean(args[2])));
         say("OPEN");
-        switch (args[2]) {
-            case "ops" -> runOps(backend, Files.readAllLines(Path.of(args[3])));
+        switch (args[3]) {
+            case "ops" -> runOps(backend, Files.readAllLines(Path.of(args[4])));
             case "recover" -> { }
-            case "random" -> runRandom(backend, Integer.parseInt(args[3]));
-            default -> throw new IllegalArgumentException(args[2]);
+            case "random" -> runRandom(backend, Integer.parseInt(args[4]));
+            default -> throw new IllegalArgumentException(args[3]);
         }
         backend.close();
         say("ALL-DONE");
