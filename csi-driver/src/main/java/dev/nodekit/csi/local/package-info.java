@@ -110,7 +110,10 @@
  *       devices still backed by their file are adopted, lost ones re-attached, and a device backed
  *       by one of our images but not recorded (a crash between losetup and the record) is adopted
  *       instead of attached twice. A detach records its intent first (DETACHING), so a restart in
-       the middle of one finishes it instead of attaching the image again.</li>
+       the middle of one finishes it instead of attaching the image again. {@code attach} of an
+       attached image returns the existing attachment whatever read-only flag it was asked with
+       (the service layer compares); a detach of a device still held open (mounted) answers
+       FailedPrecondition and the kernel clears the device at its last close.</li>
  * </ul>
  */
 package dev.nodekit.csi.local;
