@@ -343,4 +343,45 @@ class CniPluginsIT {
         host.deleteNetns(ns);
         assertThat(host.cni("nodekit-loopback", "DEL", ns, "lo1", "lo", conf).code()).isZero();
     }
+
+    /**
+     * The start-up guard on the real bridge path (IPAM in-process, ip/nsenter execs, masquerade): an
+     * ADD and a DEL through the installed jars load no gRPC, Netty, databind, OSHI, picocli or
+     * protobuf class, and no SLF4J class when nothing is logged.
+     */
+    @Test
+    void theBridgeExecPathLoadsNothingHeavy() throws Exception {
+        String net = host.newNetwork();
+        String br = host.newBridge();
+        String conf = host.bridgeConf("1.0.0", net, "nodekit-bridge", br, "nodekit-host-local", ",\"ipMasq\":true",
+                host.freeSubnet());
+        Path ns = host.newNetns();
+        String id = host.newContainerId();
+        List<String> jars = new ArrayList<>();
+        for (String j : List.of("nodekit-cni-plugin.jar", "nodekit-spec.jar", "nodekit-common.jar", "jackson-core.jar",
+                "slf4j-api.jar")) {
+            jars.add(host.dir.resolve("lib").resolve(j).toString());
+        }
+        for (String cmd : List.of("ADD", "DEL")) {
+            Path log = host.dir.resolve("classes-" + cmd + ".log");
+            java.util.Map<String, String> env = new java.util.HashMap<>();
+            env.put("CNI_COMMAND", cmd);
+            env.put("CNI_CONTAINERID", id);
+            env.put("CNI_NETNS", ns.toString());
+            env.put("CNI_IFNAME", "eth0");
+            env.put("CNI_PATH", host.bin.toString());
+            Exec e = CniHost.run(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-Xlog:class+load=info:file=" + log, "-cp", String.join(":", jars),
+                    "dev.nodekit.cni.launch.PluginMain", "nodekit-bridge"), env, conf, java.time.Duration.ofSeconds(120));
+            assertThat(e.code()).as("%s", e).isZero();
+            List<String> loaded = Files.readAllLines(log);
+            for (String heavy : List.of("io.grpc.", "io.netty.", "com.fasterxml.jackson.databind.", "oshi.", "picocli.",
+                    "org.slf4j.", "com.google.protobuf.")) {
+                assertThat(loaded).as("%s %s", cmd, heavy).noneMatch(l -> l.contains(" " + heavy));
+            }
+        }
+        assertThat(host.allocations(net)).isEmpty();
+        assertThat(host.natRules(net)).isEmpty();
+        host.deleteNetns(ns);
+    }
 }
