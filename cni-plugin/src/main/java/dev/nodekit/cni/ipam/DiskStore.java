@@ -99,12 +99,10 @@ public final class DiskStore {
      */
     public FileLocker.Held lock() throws CniException {
         try {
-            if (!Files.isDirectory(dir)) {
-                if (Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
-                    throw new CniException(STATE_UNUSABLE, "IPAM directory " + dir + " exists but is not a directory");
-                }
-                Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(MODE_0755));
-            }
+            // Idempotent, and safe against a concurrent ADD creating it at the same moment.
+            Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(MODE_0755));
+        } catch (FileAlreadyExistsException e) {
+            throw new CniException(STATE_UNUSABLE, "IPAM directory " + dir + " exists but is not a directory");
         } catch (IOException e) {
             throw new CniException(STATE_UNUSABLE, "cannot create IPAM directory " + dir + ": " + e, null, e);
         }

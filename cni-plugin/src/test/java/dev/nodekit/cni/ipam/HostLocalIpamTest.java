@@ -243,6 +243,16 @@ class HostLocalIpamTest {
     }
 
     @Test
+    void aNetworkPathThatIsNotADirectoryIsAClearError() throws Exception {
+        Files.writeString(net(), "not a directory");
+        HostLocalConfig c = config(data, ranges("10.1.0.0/24"));
+        assertThatThrownBy(() -> add(c, "c1")).isInstanceOfSatisfying(CniException.class, e -> {
+            assertThat(e.code()).isEqualTo(DiskStore.STATE_UNUSABLE);
+            assertThat(e.getMessage()).contains("exists but is not a directory");
+        });
+    }
+
+    @Test
     void gcReleasesWhatIsNotValid() throws Exception {
         HostLocalConfig c = config(data, ranges("10.1.0.0/24"));
         add(c, "keep");
