@@ -19,6 +19,7 @@ import picocli.CommandLine.Spec;
                 VersionCommand.class,
                 ConformanceCommand.class,
                 BenchCommand.class,
+                dev.nodekit.cni.install.CniCli.class,
                 dev.nodekit.crishim.CriShimCommand.class,
         })
 public final class NodekitMain implements Runnable {

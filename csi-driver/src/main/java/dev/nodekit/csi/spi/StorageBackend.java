@@ -15,8 +15,9 @@ import java.util.Optional;
  * <ul>
  *   <li><b>Idempotent by name.</b> {@link #createImage} and {@link #createSnapshot} with a name that
  *       exists return the existing object when it is compatible (same size, source, parameters)
- *       and throw {@link StorageException.Conflict} otherwise. Deleting what does not exist
- *       succeeds.</li>
+ *       and throw {@link StorageException.Conflict} otherwise. Compatibility compares the request
+ *       the object was created for: a later resize does not make the original request
+ *       incompatible. Deleting what does not exist succeeds.</li>
  *   <li><b>Crash-safe.</b> The name is reserved in a journal before anything is created, a failed
  *       create undoes what it did, and a repeated delete finishes a half-done one. After a crash
  *       and restart, objects exist exactly for the names whose create returned.</li>
@@ -53,13 +54,31 @@ public interface StorageBackend extends AutoCloseable {
     Optional<Image> findImageByName(String name, Credentials credentials) throws StorageException;
 
     /**
+     * Why the image is not usable although it exists (its data is gone, its storage reports an
+     * error), for ControllerGetVolume's volume condition; empty when it is healthy. The default
+     * knows of no such state.
+     *
+     * @throws StorageException.NotFound when the image does not exist
+     */
+    default Optional<String> imageCondition(ObjectId id, Credentials credentials) throws StorageException {
+        if (findImage(id, credentials).isEmpty()) {
+            throw new StorageException.NotFound("image " + id + " not found");
+        }
+        return Optional.empty();
+    }
+
+    /**
      * Deletes the image; succeeds when it does not exist. Snapshots of it stay usable (they are
      * independent of their source); an image that is attached somewhere fails with
      * {@link StorageException.FailedPrecondition}.
      */
     void deleteImage(ObjectId id, Credentials credentials) throws StorageException;
 
-    /** Grows the image to at least {@code sizeBytes}; shrinking is refused with {@link StorageException.OutOfRange}. */
+    /**
+     * Grows the image to {@code sizeBytes}; the same size returns it unchanged, a smaller one (a
+     * shrink) is refused with {@link StorageException.OutOfRange}. (CSI's "already at least that
+     * big is OK" is the service layer's comparison before it calls this.)
+     */
     Image resizeImage(ObjectId id, long sizeBytes, Credentials credentials) throws StorageException;
 
     /** Images in a stable order, one page at a time. */
