@@ -77,7 +77,7 @@ public final class CsiCommand implements Callable<Integer> {
                     Optional.ofNullable(metricsAddress),
                     maxHeavyOperations != null ? maxHeavyOperations : CsiConfig.defaultMaxHeavyOperations());
         } catch (IllegalArgumentException e) {
-            throw new ParameterException(spec.commandLine(), e.getMessage(), e, null, null);
+            throw new ParameterException(spec.commandLine(), e.getMessage(), e);
         }
     }
 

@@ -583,9 +583,10 @@ public final class CsiNodeService extends NodeGrpc.NodeImplBase {
                     r = fs.ext4Grow(device);
                 }
                 if (!r.succeeded()) {
+                    String why = r.stderrTail().contains("Operation not permitted")
+                            ? "; online ext4 resize needs CAP_SYS_RESOURCE, which this plugin lacks" : "";
                     throw Requests.failedPrecondition("ext4 on volume " + id + " cannot grow while mounted on this "
-                            + "host (resize2fs: " + Requests.shorten(r.stderrTail().replace('\n', ' '))
-                            + "; online ext4 resize needs CAP_SYS_RESOURCE); it grows offline when the volume is "
+                            + "host (" + lastLine(r.stderrTail()) + why + "); it grows offline when the volume is "
                             + "next staged");
                 }
             }
@@ -619,6 +620,13 @@ public final class CsiNodeService extends NodeGrpc.NodeImplBase {
             }
         }
         return users;
+    }
+
+    /** The last line of a tool's stderr, where the reason usually is; at most 200 characters. */
+    private static String lastLine(String stderr) {
+        List<String> lines = stderr.strip().lines().toList();
+        String last = lines.isEmpty() ? "no error output" : lines.get(lines.size() - 1).strip();
+        return last.length() > 200 ? last.substring(0, 200) + "..." : last;
     }
 
     private boolean isMountPoint(Path p) {

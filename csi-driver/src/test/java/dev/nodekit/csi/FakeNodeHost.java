@@ -15,6 +15,8 @@ import dev.nodekit.common.mount.MountInfo;
 import dev.nodekit.common.mount.Mounts;
 import dev.nodekit.common.testing.FakeMountTable;
 import dev.nodekit.common.testing.RecordingCommandRunner;
+import dev.nodekit.csi.spi.Attachment;
+import dev.nodekit.csi.spi.ObjectId;
 
 /**
  * The host the node service runs on, in memory: a {@link FakeMountTable} answers mount/umount, and
@@ -28,7 +30,8 @@ final class FakeNodeHost {
 
     private final FakeBackend backend;
     private final FakeMountTable table;
-    private final Map<Path, Fs> filesystems = new HashMap<>();
+    /** Filesystems live in images, not in the device they happen to be attached as. */
+    private final Map<ObjectId, Fs> filesystems = new HashMap<>();
     private volatile boolean onlineExt4;
 
     /** A filesystem on a device: its type and size. */
@@ -55,16 +58,25 @@ final class FakeNodeHost {
     }
 
     synchronized Optional<Fs> filesystem(Path device) {
-        return Optional.ofNullable(filesystems.get(device));
+        return Optional.ofNullable(filesystems.get(image(device)));
     }
 
     synchronized void putFilesystem(Path device, Fs fs) {
-        filesystems.put(device, fs);
+        filesystems.put(image(device), fs);
+    }
+
+    private ObjectId image(Path device) {
+        for (Attachment a : backend.attachmentMap().values()) {
+            if (a.device().equals(device)) {
+                return a.image();
+            }
+        }
+        throw new IllegalArgumentException("no image is attached as " + device);
     }
 
     private synchronized CommandResult blkid(Command c) {
         Path dev = last(c);
-        Fs fs = filesystems.get(dev);
+        Fs fs = filesystems.get(image(dev));
         if (fs == null) {
             return result(c, 2, "", "");
         }
@@ -76,12 +88,12 @@ final class FakeNodeHost {
 
     private synchronized CommandResult mkfs(Command c, String type) {
         Path dev = last(c);
-        filesystems.put(dev, new Fs(type, backend.deviceSize(dev), false));
+        filesystems.put(image(dev), new Fs(type, backend.deviceSize(dev), false));
         return ok(c);
     }
 
     private synchronized CommandResult dumpe2fs(Command c) {
-        Fs fs = filesystems.get(last(c));
+        Fs fs = filesystems.get(image(last(c)));
         if (fs == null || !fs.type().equals("ext4")) {
             return result(c, 1, "", "dumpe2fs: Bad magic number in super-block");
         }
@@ -91,7 +103,7 @@ final class FakeNodeHost {
 
     private synchronized CommandResult resize2fs(Command c) {
         Path dev = last(c);
-        Fs fs = filesystems.get(dev);
+        Fs fs = filesystems.get(image(dev));
         if (fs == null) {
             return result(c, 1, "", "resize2fs: Bad magic number in super-block");
         }
@@ -99,7 +111,7 @@ final class FakeNodeHost {
             return result(c, 1, "", "resize2fs 1.47.0 (5-Feb-2023)\nFilesystem at " + dev
                     + " is mounted; on-line resizing required\nresize2fs: Operation not permitted While trying to add group #8");
         }
-        filesystems.put(dev, new Fs(fs.type(), backend.deviceSize(dev), false));
+        filesystems.put(image(dev), new Fs(fs.type(), backend.deviceSize(dev), false));
         return ok(c);
     }
 
@@ -110,7 +122,7 @@ final class FakeNodeHost {
             return result(c, 1, "", "xfs_growfs: " + mp + " is not a mounted XFS filesystem");
         }
         Path dev = Path.of(m.source());
-        filesystems.put(dev, new Fs("xfs", backend.deviceSize(dev), false));
+        filesystems.put(image(dev), new Fs("xfs", backend.deviceSize(dev), false));
         return ok(c);
     }
 
@@ -122,7 +134,7 @@ final class FakeNodeHost {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        Fs fs = filesystems.get(Path.of(m.source()));
+        Fs fs = filesystems.get(image(Path.of(m.source())));
         long bytes = fs == null ? 0 : fs.bytes();
         long blocks = bytes / BLOCK;
         return result(c, 0, BLOCK + " " + blocks + " " + (blocks - 10) + " " + (blocks - 12) + " 65536 65000\n", "");
