@@ -1,5 +1,6 @@
 package dev.nodekit.csi;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.LinkedHashMap;
@@ -9,6 +10,9 @@ import java.util.Objects;
 
 import dev.nodekit.common.exec.CommandRunner;
 import dev.nodekit.common.metrics.Metrics;
+import dev.nodekit.csi.local.LocalBackend;
+import dev.nodekit.csi.local.LocalBackendConfig;
+import dev.nodekit.csi.local.LocalBackendFactory;
 import dev.nodekit.csi.spi.StorageBackend;
 import dev.nodekit.csi.spi.StorageException;
 
@@ -24,7 +28,7 @@ public final class BackendRegistry {
     @FunctionalInterface
     public interface Factory {
         /** Opens the backend: reads or creates its state under the context's data dir and reconciles it. */
-        StorageBackend open(Context context) throws StorageException;
+        StorageBackend open(Context context) throws IOException, StorageException;
     }
 
     /**
@@ -50,9 +54,10 @@ public final class BackendRegistry {
         return new BackendRegistry(new LinkedHashMap<>(factories));
     }
 
-    /** The backends shipped with nodekit. */
+    /** The backends shipped with nodekit: {@code local} (sparse files on loop devices under the data dir). */
     public static BackendRegistry builtIn() {
-        return of(Map.of());
+        return of(Map.of(LocalBackend.KIND, ctx -> LocalBackendFactory.open(
+                LocalBackendConfig.of(ctx.dataDir(), ctx.nodeId()), ctx.runner(), ctx.clock())));
     }
 
     /** The kinds this registry can open, sorted. */
@@ -65,7 +70,7 @@ public final class BackendRegistry {
      *
      * @throws IllegalArgumentException naming the known kinds when {@code kind} is not one
      */
-    public StorageBackend open(String kind, Context context) throws StorageException {
+    public StorageBackend open(String kind, Context context) throws IOException, StorageException {
         Factory f = factories.get(kind);
         if (f == null) {
             throw new IllegalArgumentException("--backend '" + kind + "' is not known; available: "

@@ -583,7 +583,8 @@ public final class CsiNodeService extends NodeGrpc.NodeImplBase {
                     r = fs.ext4Grow(device);
                 }
                 if (!r.succeeded()) {
-                    String why = r.stderrTail().contains("Operation not permitted")
+                    String err = r.stderrTail();
+                    String why = err.contains("Permission denied") || err.contains("Operation not permitted")
                             ? "; online ext4 resize needs CAP_SYS_RESOURCE, which this plugin lacks" : "";
                     throw Requests.failedPrecondition("ext4 on volume " + id + " cannot grow while mounted on this "
                             + "host (" + lastLine(r.stderrTail()) + why + "); it grows offline when the volume is "

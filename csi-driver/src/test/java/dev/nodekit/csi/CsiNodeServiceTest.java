@@ -433,7 +433,7 @@ class CsiNodeServiceTest {
                 .setVolumePath(target.toString()).setCapacityRange(CapacityRange.newBuilder().setRequiredBytes(96 * MIB))
                 .build();
         String msg = expect(Code.FAILED_PRECONDITION, () -> d.node().nodeExpandVolume(grow));
-        assertThat(msg).contains("CAP_SYS_RESOURCE").contains("Operation not permitted").contains("next staged");
+        assertThat(msg).contains("CAP_SYS_RESOURCE").contains("Permission denied").contains("next staged");
         unpublish(id, target);
         unstage(id);
         stage(id, mount());

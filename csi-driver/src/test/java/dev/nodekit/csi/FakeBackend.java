@@ -57,6 +57,8 @@ public final class FakeBackend implements StorageBackend {
     private final Clock clock;
     private final AtomicInteger devices = new AtomicInteger();
     private final Map<ObjectId, Image> images = new HashMap<>();
+    /** The size each image was first asked for: what an idempotent re-create compares. */
+    private final Map<ObjectId, Long> requested = new HashMap<>();
     private final Map<String, ObjectId> imageNames = new HashMap<>();
     private final Map<ObjectId, String> data = new HashMap<>();
     private final Map<ObjectId, Snapshot> snapshots = new HashMap<>();
@@ -89,6 +91,29 @@ public final class FakeBackend implements StorageBackend {
         this.cluster = cluster;
         this.deviceDir = deviceDir;
         this.clock = clock;
+    }
+
+    /**
+     * A backend on the same "storage": a copy of this one's state, as a restarted process would
+     * find it (the kernel's attachments included). This one should be closed first.
+     */
+    public synchronized FakeBackend reopened() {
+        FakeBackend b = new FakeBackend(cluster, deviceDir, clock);
+        b.images.putAll(images);
+        b.requested.putAll(requested);
+        b.imageNames.putAll(imageNames);
+        b.data.putAll(data);
+        b.snapshots.putAll(snapshots);
+        b.snapshotNames.putAll(snapshotNames);
+        b.snapshotData.putAll(snapshotData);
+        b.attachments.putAll(attachments);
+        b.deviceSizes.putAll(deviceSizes);
+        b.lost.addAll(lost);
+        b.devices.set(devices.get());
+        b.parameterKeys = parameterKeys;
+        b.maxVolume = maxVolume;
+        b.minVolume = minVolume;
+        return b;
     }
 
     // ---- steering -------------------------------------------------------------------------------
@@ -242,6 +267,7 @@ public final class FakeBackend implements StorageBackend {
             Image image = new Image(id, spec.name(), spec.sizeBytes(), spec.source(), spec.parameters(), spec.metadata(),
                     clock.instant());
             images.put(id, image);
+            requested.put(id, spec.sizeBytes());
             imageNames.put(spec.name(), id);
             data.put(id, spec.source().map(this::sourceData).orElse(""));
             return image;
@@ -249,8 +275,9 @@ public final class FakeBackend implements StorageBackend {
     }
 
     private Image compatible(Image existing, ImageSpec spec) throws StorageException {
-        if (existing.sizeBytes() != spec.sizeBytes() || !existing.source().equals(spec.source())
-                || !existing.parameters().equals(spec.parameters())) {
+        if (requested.get(existing.id()) != spec.sizeBytes() || !existing.source().equals(spec.source())
+                || !existing.parameters().equals(spec.parameters()) || !existing.metadata().equals(spec.metadata())
+                || !spec.pool().orElse(POOL).equals(existing.id().pool())) {
             throw new StorageException.Conflict("image '" + spec.name() + "' exists with other properties");
         }
         return existing;
@@ -272,7 +299,6 @@ public final class FakeBackend implements StorageBackend {
     @Override
     public synchronized void deleteImage(ObjectId id, Credentials credentials) throws StorageException {
         fail("deleteImage");
-        ours(id);
         if (attachments.containsKey(id)) {
             throw new StorageException.FailedPrecondition("image " + id + " is attached at "
                     + attachments.get(id).device());
@@ -281,6 +307,7 @@ public final class FakeBackend implements StorageBackend {
         if (i != null) {
             imageNames.remove(i.name());
             data.remove(id);
+            requested.remove(id);
         }
     }
 
@@ -355,7 +382,6 @@ public final class FakeBackend implements StorageBackend {
     @Override
     public synchronized void deleteSnapshot(ObjectId id, Credentials credentials) throws StorageException {
         fail("deleteSnapshot");
-        ours(id);
         Snapshot s = snapshots.remove(id);
         if (s != null) {
             snapshotNames.remove(s.name());
@@ -459,12 +485,6 @@ public final class FakeBackend implements StorageBackend {
         Deque<StorageException> q = failures.get(op);
         if (q != null && !q.isEmpty()) {
             throw q.poll();
-        }
-    }
-
-    private void ours(ObjectId id) throws StorageException {
-        if (!id.backend().equals(KIND) || !id.cluster().equals(cluster)) {
-            throw new StorageException.NotFound(id + " belongs to another backend or cluster");
         }
     }
 

@@ -109,7 +109,7 @@ final class FakeNodeHost {
         }
         if (mounted(dev) && !onlineExt4) {
             return result(c, 1, "", "resize2fs 1.47.0 (5-Feb-2023)\nFilesystem at " + dev
-                    + " is mounted; on-line resizing required\nresize2fs: Operation not permitted While trying to add group #8");
+                    + " is mounted; on-line resizing required\n/usr/sbin/resize2fs: Permission denied to resize filesystem");
         }
         filesystems.put(image(dev), new Fs(fs.type(), backend.deviceSize(dev), false));
         return ok(c);

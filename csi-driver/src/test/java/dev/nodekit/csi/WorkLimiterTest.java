@@ -9,7 +9,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
-import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -35,7 +34,11 @@ class WorkLimiterTest {
         WorkLimiter.Permit b = limiter.acquire("copy");
         assertThat(limiter.inProgress()).isEqualTo(2);
         CompletableFuture<WorkLimiter.Permit> third = CompletableFuture.supplyAsync(() -> limiter.acquire("mkfs"));
-        Awaitility.await().atMost(5, TimeUnit.SECONDS).until(() -> limiter.waiting() == 1);
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (limiter.waiting() != 1 && System.nanoTime() < until) {
+            Thread.sleep(5);
+        }
+        assertThat(limiter.waiting()).isEqualTo(1);
         assertThat(metrics.scrapeText()).contains("nodekit_csi_heavy_ops_queued{kind=\"mkfs\"} 1.0")
                 .contains("nodekit_csi_heavy_ops_in_progress{kind=\"copy\"} 1.0")
                 .contains("nodekit_csi_heavy_ops_in_progress{kind=\"mkfs\"} 1.0");
