@@ -71,7 +71,9 @@ public final class Failpoints {
         LOCAL_ATTACH_LOOP_ATTACHED("local.attach.loop-attached"),
         /** Local backend, attach: the node-state record is durable; the caller has not been answered. */
         LOCAL_ATTACH_RECORDED("local.attach.recorded"),
-        /** Local backend, detach: the loop device is detached; the node-state record stays. */
+        /** Local backend, detach: the node-state record says DETACHING (the intent); the device is still attached. */
+        LOCAL_DETACH_INTENT("local.detach.intent"),
+        /** Local backend, detach: the loop device is detached; the DETACHING record stays. */
         LOCAL_DETACH_LOOP_DETACHED("local.detach.loop-detached"),
         /** Local backend, detach: the node-state record is gone; the caller has not been answered. */
         LOCAL_DETACH_DONE("local.detach.done");

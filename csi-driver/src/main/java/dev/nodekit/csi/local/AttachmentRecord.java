@@ -19,8 +19,10 @@ import dev.nodekit.csi.spi.ObjectId;
  * @param backingFile the image's data file, as {@code /sys/block/loopN/loop/backing_file} must show it
  * @param readOnly    attached with {@code --read-only}
  * @param attached    when, ISO-8601
+ * @param detaching   a detach has started (the intent): a restart finishes it instead of re-attaching
  */
-record AttachmentRecord(String image, String device, String backingFile, boolean readOnly, String attached) {
+record AttachmentRecord(String image, String device, String backingFile, boolean readOnly, String attached,
+        boolean detaching) {
     static final VersionedFormat FORMAT = VersionedFormat.builder("local backend attachment", 1).build();
 
     AttachmentRecord {
@@ -34,6 +36,10 @@ record AttachmentRecord(String image, String device, String backingFile, boolean
             throw new IllegalArgumentException("attachment record: backing file must be absolute");
         }
         Instant.parse(Objects.requireNonNull(attached, "attached"));
+    }
+
+    AttachmentRecord asDetaching() {
+        return new AttachmentRecord(image, device, backingFile, readOnly, attached, true);
     }
 
     Path devicePath() {

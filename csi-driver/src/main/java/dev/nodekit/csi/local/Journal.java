@@ -1,7 +1,6 @@
 package dev.nodekit.csi.local;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -11,7 +10,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.AtomicLong;
 
-import dev.nodekit.common.fs.AtomicFiles;
 import dev.nodekit.csi.Failpoints;
 import dev.nodekit.csi.Failpoints.Point;
 import dev.nodekit.csi.local.JournalRecord.State;
@@ -25,6 +23,7 @@ import dev.nodekit.csi.spi.StorageException;
  */
 final class Journal {
     private final Layout layout;
+    private final Durability durability;
     private final long capacityLimit;
     private final Map<RecordKind, ConcurrentSkipListMap<String, JournalRecord>> byId = Map.of(
             RecordKind.IMAGE, new ConcurrentSkipListMap<>(), RecordKind.SNAPSHOT, new ConcurrentSkipListMap<>());
@@ -33,13 +32,18 @@ final class Journal {
     private final AtomicLong provisioned = new AtomicLong();
 
     /** @param capacityLimit the most bytes all images and snapshots together may provision; 0 = no limit */
-    Journal(Layout layout, long capacityLimit) {
+    Journal(Layout layout, Durability durability, long capacityLimit) {
         this.layout = layout;
+        this.durability = durability;
         this.capacityLimit = capacityLimit;
     }
 
     Layout layout() {
         return layout;
+    }
+
+    Durability durability() {
+        return durability;
     }
 
     Optional<JournalRecord> get(RecordKind kind, UUID uuid) {
@@ -197,7 +201,7 @@ final class Journal {
     }
 
     private void write(JournalRecord r) throws IOException {
-        JournalRecord.FORMAT.write(recordFile(r), r);
+        durability.write(recordFile(r), JournalRecord.FORMAT, r);
     }
 
     /** Puts {@code r} into both indexes; returns the record it replaced. Capacity is accounted by the callers. */
@@ -216,9 +220,7 @@ final class Journal {
     }
 
     /** Removes a file and makes the removal durable (its directory is synced). */
-    static void removeFile(Path file) throws IOException {
-        if (Files.deleteIfExists(file)) {
-            AtomicFiles.fsyncDirectory(file.getParent());
-        }
+    private void removeFile(Path file) throws IOException {
+        durability.remove(file);
     }
 }

@@ -2,8 +2,8 @@ package dev.nodekit.csi.local;
 
 import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.ReentrantLock;
 
 import dev.nodekit.csi.spi.StorageException;
 
@@ -11,7 +11,7 @@ import dev.nodekit.csi.spi.StorageException;
  * One lock per key (a request name or an object id), created on first use and dropped when nobody
  * holds or waits for it, so different keys never wait on each other. Waiting is bounded: past the
  * deadline the caller gets {@link StorageException.Pending} (ABORTED, the CO retries), the CSI
- * answer for "an operation on this object is already in progress".
+ * answer for "an operation on this object is already in progress". Not reentrant.
  */
 final class KeyedLocks {
     private final ConcurrentHashMap<String, Entry> locks = new ConcurrentHashMap<>();
@@ -36,7 +36,7 @@ final class KeyedLocks {
         });
         boolean locked = false;
         try {
-            locked = e.lock.tryLock(wait.toNanos(), TimeUnit.NANOSECONDS);
+            locked = e.permit.tryAcquire(wait.toNanos(), TimeUnit.NANOSECONDS);
         } catch (InterruptedException ie) {
             Thread.currentThread().interrupt();
         } finally {
@@ -54,7 +54,7 @@ final class KeyedLocks {
             public void close() {
                 if (!closed) {
                     closed = true;
-                    e.lock.unlock();
+                    e.permit.release();
                     release(key, e);
                 }
             }
@@ -71,7 +71,9 @@ final class KeyedLocks {
     }
 
     private static final class Entry {
-        final ReentrantLock lock = new ReentrantLock();
+        // A fair permit, not a ReentrantLock: not reentrant (a nested lock of the same key would be a bug and
+        // ends as Pending instead of passing silently), and releasable from any thread.
+        final Semaphore permit = new Semaphore(1, true);
         int users; // guarded by the map's compute
     }
 }

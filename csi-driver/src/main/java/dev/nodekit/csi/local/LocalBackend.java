@@ -102,6 +102,12 @@ public final class LocalBackend implements StorageBackend {
      */
     static LocalBackend open(LocalBackendConfig config, dev.nodekit.common.exec.CommandRunner runner, Clock clock,
             Path sysBlock) throws IOException {
+        return open(config, runner, clock, sysBlock, new DataFiles(config.reflink(), config.syncWrites()));
+    }
+
+    /** As above, with the data file operations given (tests hook them to prove concurrency). */
+    static LocalBackend open(LocalBackendConfig config, dev.nodekit.common.exec.CommandRunner runner, Clock clock,
+            Path sysBlock, DataFiles files) throws IOException {
         Files.createDirectories(config.dataDir());
         Path root = config.dataDir().toRealPath();
         DirectoryLock ownership;
@@ -117,8 +123,7 @@ public final class LocalBackend implements StorageBackend {
             checkMarker(layout, config, clock);
             Files.createDirectories(layout.pools());
             Files.createDirectories(layout.attachments());
-            DataFiles files = new DataFiles(config.reflink());
-            Journal journal = new Journal(layout, config.capacityLimitBytes());
+            Journal journal = new Journal(layout, new Durability(config.syncWrites()), config.capacityLimitBytes());
             long start = System.nanoTime();
             Reconciler.Report report = new Reconciler(journal, files).run(config.pools());
             Set<String> pools = new TreeSet<>(config.pools());
@@ -511,6 +516,10 @@ public final class LocalBackend implements StorageBackend {
             Path file = journal.dataFile(r);
             try {
                 Optional<AttachmentRecord> recorded = readAttachment(image.uuid());
+                if (recorded.isPresent() && recorded.get().detaching()) {
+                    finishDetach(image, recorded.get()); // a detach cut short: finish it, then attach afresh
+                    recorded = Optional.empty();
+                }
                 if (recorded.isPresent()) {
                     if (loops.isAttachedTo(recorded.get().devicePath(), file)) {
                         return recorded.get().toAttachment();
@@ -549,10 +558,10 @@ public final class LocalBackend implements StorageBackend {
                     .addKeyValue("duration_ms", (System.nanoTime() - start) / 1_000_000).log("image attached");
         }
         AttachmentRecord a = new AttachmentRecord(image.encode(), device.toString(), file.toString(), ro,
-                clock.instant().toString());
+                clock.instant().toString(), false);
         boolean recorded = false;
         try {
-            AttachmentRecord.FORMAT.write(layout.attachment(image.uuid()), a);
+            journal.durability().write(layout.attachment(image.uuid()), AttachmentRecord.FORMAT, a);
             recorded = true;
         } finally {
             if (!recorded && attachedNow) {
@@ -571,7 +580,7 @@ public final class LocalBackend implements StorageBackend {
         }
         try {
             Optional<AttachmentRecord> a = readAttachment(image.uuid());
-            if (a.isPresent() && a.get().image().equals(image.encode())
+            if (a.isPresent() && !a.get().detaching() && a.get().image().equals(image.encode())
                     && loops.isAttachedTo(a.get().devicePath(), a.get().backingPath())) {
                 return Optional.of(a.get().toAttachment());
             }
@@ -606,30 +615,44 @@ public final class LocalBackend implements StorageBackend {
             if (recorded.isEmpty()) {
                 return;
             }
-            AttachmentRecord a = recorded.get();
-            Path device = a.devicePath();
-            if (loops.isAttachedTo(device, a.backingPath())) {
-                long start = System.nanoTime();
-                loops.detach(device);
-                if (!settled(device, a.backingPath())) {
-                    throw new StorageException.FailedPrecondition("loop device " + device + " of image " + image
-                            + " is still in use (mounted or open); the kernel detaches it when it is closed");
-                }
-                Failpoints.hit(Point.LOCAL_DETACH_LOOP_DETACHED);
-                log.atInfo().addKeyValue("image_id", image).addKeyValue("device", device)
-                        .addKeyValue("duration_ms", (System.nanoTime() - start) / 1_000_000).log("image detached");
-            } else {
-                // The device was lost (reboot) or now backs something else: never touch it.
-                log.atInfo().addKeyValue("image_id", image).addKeyValue("device", device)
-                        .log("recorded loop device no longer backs this image; forgetting it");
-            }
-            Journal.removeFile(layout.attachment(image.uuid()));
-            Failpoints.hit(Point.LOCAL_DETACH_DONE);
+            finishDetach(image, recorded.get());
         } catch (IOException e) {
             throw failure("detaching image " + image, e);
         } catch (CommandException e) {
             throw new StorageException.Internal("detaching image " + image + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Records the intent (DETACHING), detaches the device if it still backs the image's file, and
+     * forgets the attachment. Also how startup finishes a detach a crash interrupted.
+     */
+    private void finishDetach(ObjectId image, AttachmentRecord recorded)
+            throws IOException, CommandException, StorageException {
+        AttachmentRecord a = recorded;
+        if (!a.detaching()) {
+            a = a.asDetaching();
+            journal.durability().write(layout.attachment(image.uuid()), AttachmentRecord.FORMAT, a);
+            Failpoints.hit(Point.LOCAL_DETACH_INTENT);
+        }
+        Path device = a.devicePath();
+        if (loops.isAttachedTo(device, a.backingPath())) {
+            long start = System.nanoTime();
+            loops.detach(device);
+            if (!settled(device, a.backingPath())) {
+                throw new StorageException.FailedPrecondition("loop device " + device + " of image " + image
+                        + " is still in use (mounted or open); the kernel detaches it when it is closed");
+            }
+            Failpoints.hit(Point.LOCAL_DETACH_LOOP_DETACHED);
+            log.atInfo().addKeyValue("image_id", image).addKeyValue("device", device)
+                    .addKeyValue("duration_ms", (System.nanoTime() - start) / 1_000_000).log("image detached");
+        } else {
+            // The device is gone (detached before a crash, or lost in a reboot) or now backs something else.
+            log.atInfo().addKeyValue("image_id", image).addKeyValue("device", device)
+                    .log("recorded loop device no longer backs this image; forgetting it");
+        }
+        journal.durability().remove(layout.attachment(image.uuid()));
+        Failpoints.hit(Point.LOCAL_DETACH_DONE);
     }
 
     /** Waits briefly for the kernel to release a detached device (the clear happens at its last close). */
@@ -655,7 +678,9 @@ public final class LocalBackend implements StorageBackend {
         List<Attachment> out = new ArrayList<>();
         try {
             for (AttachmentRecord a : readAttachments()) {
-                out.add(a.toAttachment());
+                if (!a.detaching()) {
+                    out.add(a.toAttachment());
+                }
             }
         } catch (IOException e) {
             throw failure("listing attachments", e);
@@ -688,11 +713,21 @@ public final class LocalBackend implements StorageBackend {
         for (AttachmentRecord a : readAttachments()) {
             ObjectId image = a.imageId();
             recorded.add(image.uuid());
+            if (a.detaching()) {
+                log.atInfo().addKeyValue("image_id", image).log("finishing a detach interrupted by a crash");
+                try {
+                    finishDetach(image, a);
+                } catch (CommandException | StorageException e) {
+                    log.atError().setCause(e).addKeyValue("image_id", image)
+                            .log("finishing an interrupted detach failed; the next detach retries");
+                }
+                continue;
+            }
             Optional<JournalRecord> r = journal.get(RecordKind.IMAGE, image.uuid())
                     .filter(x -> x.state() == State.READY && x.id().equals(a.image()));
             if (r.isEmpty()) {
                 log.atWarn().addKeyValue("image_id", image).log("attachment of an image that no longer exists; forgetting it");
-                Journal.removeFile(layout.attachment(image.uuid()));
+                journal.durability().remove(layout.attachment(image.uuid()));
                 continue;
             }
             Path file = journal.dataFile(r.get());
@@ -726,8 +761,8 @@ public final class LocalBackend implements StorageBackend {
             }
             ObjectId image = owner.get().objectId();
             AttachmentRecord a = new AttachmentRecord(image.encode(), e.getKey().toString(), backing.toString(),
-                    loops.readOnly(e.getKey()), clock.instant().toString());
-            AttachmentRecord.FORMAT.write(layout.attachment(image.uuid()), a);
+                    loops.readOnly(e.getKey()), clock.instant().toString(), false);
+            journal.durability().write(layout.attachment(image.uuid()), AttachmentRecord.FORMAT, a);
             recorded.add(image.uuid());
             log.atInfo().addKeyValue("image_id", image).addKeyValue("device", e.getKey())
                     .log("adopted a loop device attached before a crash");

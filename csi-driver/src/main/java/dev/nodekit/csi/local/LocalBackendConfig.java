@@ -26,13 +26,19 @@ import java.util.regex.Pattern;
  * @param maxImageBytes      the largest image; 0 = no limit of our own
  * @param lockWait           how long a call waits for another call on the same name or id before
  *                           answering Pending
- * @param reflink            try FICLONE for snapshots and clones (falls back to a sparse copy when
- *                           the filesystem cannot share extents)
+ * @param reflink            share extents for snapshots and clones where the filesystem can
+ *                           (FICLONE; else a sparse copy in the kernel); false makes every copy a
+ *                           full, independent sparse copy through user space
  * @param reattachOnStart    at startup, re-attach recorded images whose loop device the kernel lost
  *                           (e.g. after a reboot)
+ * @param syncWrites         fsync every journal step and data file (the default): the journal survives
+ *                           a power loss. Off, the steps keep their order and survive a killed
+ *                           process but not a power loss or kernel crash; each create then costs no
+ *                           disk flush (for development, CI and disks where a flush is slow)
  */
 public record LocalBackendConfig(Path dataDir, String nodeId, Set<String> pools, String defaultPool,
-        long capacityLimitBytes, long maxImageBytes, Duration lockWait, boolean reflink, boolean reattachOnStart) {
+        long capacityLimitBytes, long maxImageBytes, Duration lockWait, boolean reflink, boolean reattachOnStart,
+        boolean syncWrites) {
 
     /** The pool name used by {@link #of}. */
     public static final String DEFAULT_POOL = "default";
@@ -72,46 +78,52 @@ public record LocalBackendConfig(Path dataDir, String nodeId, Set<String> pools,
 
     /**
      * Defaults: one pool {@code default}, no capacity limit, no image size limit, 5 s lock wait,
-     * reflink on, re-attach on start.
+     * reflink on, re-attach on start, synced writes.
      */
     public static LocalBackendConfig of(Path dataDir, String nodeId) {
         return new LocalBackendConfig(dataDir, nodeId, Set.of(DEFAULT_POOL), DEFAULT_POOL, 0, 0,
-                Duration.ofSeconds(5), true, true);
+                Duration.ofSeconds(5), true, true, true);
     }
 
     /** This config with other pools. */
     public LocalBackendConfig withPools(String newDefaultPool, Set<String> newPools) {
         return new LocalBackendConfig(dataDir, nodeId, newPools, newDefaultPool, capacityLimitBytes, maxImageBytes,
-                lockWait, reflink, reattachOnStart);
+                lockWait, reflink, reattachOnStart, syncWrites);
     }
 
     /** This config with a provisioning limit (0 = none). */
     public LocalBackendConfig withCapacityLimit(long bytes) {
         return new LocalBackendConfig(dataDir, nodeId, pools, defaultPool, bytes, maxImageBytes, lockWait, reflink,
-                reattachOnStart);
+                reattachOnStart, syncWrites);
     }
 
     /** This config with a largest image size (0 = none). */
     public LocalBackendConfig withMaxImageBytes(long bytes) {
         return new LocalBackendConfig(dataDir, nodeId, pools, defaultPool, capacityLimitBytes, bytes, lockWait,
-                reflink, reattachOnStart);
+                reflink, reattachOnStart, syncWrites);
     }
 
     /** This config with another lock wait. */
     public LocalBackendConfig withLockWait(Duration wait) {
         return new LocalBackendConfig(dataDir, nodeId, pools, defaultPool, capacityLimitBytes, maxImageBytes, wait,
-                reflink, reattachOnStart);
+                reflink, reattachOnStart, syncWrites);
     }
 
     /** This config with reflink tried or not. */
     public LocalBackendConfig withReflink(boolean tryReflink) {
         return new LocalBackendConfig(dataDir, nodeId, pools, defaultPool, capacityLimitBytes, maxImageBytes,
-                lockWait, tryReflink, reattachOnStart);
+                lockWait, tryReflink, reattachOnStart, syncWrites);
     }
 
     /** This config with re-attach on start on or off. */
     public LocalBackendConfig withReattachOnStart(boolean reattach) {
         return new LocalBackendConfig(dataDir, nodeId, pools, defaultPool, capacityLimitBytes, maxImageBytes,
-                lockWait, reflink, reattach);
+                lockWait, reflink, reattach, syncWrites);
+    }
+
+    /** This config with synced writes on or off (see the record's notes). */
+    public LocalBackendConfig withSyncWrites(boolean sync) {
+        return new LocalBackendConfig(dataDir, nodeId, pools, defaultPool, capacityLimitBytes, maxImageBytes,
+                lockWait, reflink, reattachOnStart, sync);
     }
 }

@@ -19,7 +19,6 @@ import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import dev.nodekit.common.fs.AtomicFiles;
 import dev.nodekit.csi.local.JournalRecord.State;
 
 /**
@@ -112,7 +111,7 @@ final class Reconciler {
             }
         }
         if (tmp > 0) {
-            AtomicFiles.fsyncDirectory(dir);
+            journal.durability().syncDirectory(dir);
             c.tmpRemoved += tmp;
         }
         Map<String, String> readyNames = new HashMap<>();
@@ -178,8 +177,8 @@ final class Reconciler {
         Path dir = Files.createDirectories(layout.quarantine());
         Path target = dir.resolve(pool + "." + file.getParent().getFileName() + "." + file.getFileName());
         Files.move(file, target, StandardCopyOption.ATOMIC_MOVE);
-        AtomicFiles.fsyncDirectory(dir);
-        AtomicFiles.fsyncDirectory(file.getParent());
+        journal.durability().syncDirectory(dir);
+        journal.durability().syncDirectory(file.getParent());
         log.atWarn().addKeyValue("file", file).addKeyValue("quarantined_as", target)
                 .log("data file without a journal record moved to quarantine");
         return target;
