@@ -67,6 +67,16 @@ public final class CsiCommand implements Callable<Integer> {
             description = "Heavy operations (mkfs, copies, attach) run at once; more wait (default: CPUs, at least 2).")
     Integer maxHeavyOperations;
 
+    /**
+     * The config {@code nodekit csi ARGS} would run with, without running anything: for checks of
+     * deployment manifests. Throws a {@link ParameterException} naming a bad flag.
+     */
+    public static CsiConfig parse(String... args) {
+        CsiCommand c = new CsiCommand();
+        new picocli.CommandLine(c).parseArgs(args);
+        return c.config();
+    }
+
     /** The config these flags describe. */
     CsiConfig config() {
         try {
