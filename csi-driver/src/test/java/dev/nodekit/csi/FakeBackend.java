@@ -75,6 +75,7 @@ public final class FakeBackend implements StorageBackend {
     private volatile Hook createHook = spec -> { };
     private volatile Hook snapshotHook = spec -> { };
     private final AtomicInteger creates = new AtomicInteger();
+    private final AtomicInteger capacityCalls = new AtomicInteger();
     private boolean closed;
 
     /** Runs inside an operation, outside the backend's lock. */
@@ -196,6 +197,10 @@ public final class FakeBackend implements StorageBackend {
         return deviceSizes.containsKey(p);
     }
 
+    public int capacityCalls() {
+        return capacityCalls.get();
+    }
+
     public int createCalls() {
         return creates.get();
     }
@@ -224,6 +229,7 @@ public final class FakeBackend implements StorageBackend {
     @Override
     public synchronized Capacity capacity(Map<String, String> parameters, Credentials credentials)
             throws StorageException {
+        capacityCalls.incrementAndGet();
         fail("capacity");
         checkPool(Optional.ofNullable(parameters.get("pool")));
         return new Capacity(TOTAL - used(), TOTAL, maxVolume, minVolume);
