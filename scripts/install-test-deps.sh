@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   ceph-mon ceph-osd ceph-mgr ceph-common rbd-fuse
   containerd runc containernetworking-plugins busybox-static
-  iproute2 iptables util-linux mount e2fsprogs xfsprogs fuse uuid-runtime procps kmod git
+  iproute2 iputils-ping iptables util-linux mount e2fsprogs xfsprogs fuse uuid-runtime procps kmod git
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -9,6 +9,8 @@ import picocli.CommandLine.Command;
 @Command(name = "conformance", description = "Check a plugin (ours or anyone's) against the spec.",
         mixinStandardHelpOptions = true, subcommands = {
                 ConformanceCsi.class,
+                ConformanceCni.class,
+                ConformanceCri.class,
         })
 public final class ConformanceCommand {
 }

@@ -23,8 +23,9 @@
  * <p>Targets and flags ({@code nodekit conformance ...}):
  * {@code csi --endpoint E [--controller-endpoint E] [--staging-dir D] [--target-dir D] [--params FILE]
  * [--secrets FILE] [--volume-size BYTES] [--access-type mount|block] [--fs-type T]};
- * {@code cni --bin-dir DIR (--plugin NAME --ipam NAME | --conf FILE) [--versions LIST]};
- * {@code cri --endpoint E [--image-endpoint E] [--image REF] [--runtime-handler H]};
+ * {@code cni --bin-dir DIR (--plugin NAME --ipam NAME | --conf FILE) [--versions LIST] [--exec-timeout S]};
+ * {@code cri --endpoint E [--image-endpoint E] [--image REF] [--runtime-handler H] [--cgroup-parent P]
+ * [--log-root DIR] [--call-timeout SECONDS]};
  * all take {@code --junit FILE} and {@code --only/--skip REGEX}.
  */
 package dev.nodekit.conformance;

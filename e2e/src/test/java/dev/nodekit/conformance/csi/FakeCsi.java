@@ -74,7 +74,7 @@ final class FakeCsi implements AutoCloseable {
         channels.add(ch);
         CsiTarget.Config config = new CsiTarget.Config("unix:///fake.sock", Optional.empty(), java.nio.file.Path.of("/tmp/s"),
                 java.nio.file.Path.of("/tmp/t"), Map.of(), Map.of(), 1 << 30, CsiTarget.AccessType.MOUNT, "ext4",
-                Duration.ofSeconds(1));
+                Duration.ofSeconds(5)); // 1 s was too tight for a first call on a loaded 2-core CI machine
         return CsiTarget.of(config, ch, ch);
     }
 

@@ -1,4 +1,4 @@
-package dev.nodekit.bench;
+package dev.nodekit.bench.csi;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -15,6 +15,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
+import dev.nodekit.bench.BenchRecord;
+import dev.nodekit.bench.BenchStore;
+import dev.nodekit.bench.LatencyStats;
 import dev.nodekit.common.grpc.UdsChannels;
 import dev.nodekit.e2e.CsiDriverProcess;
 import dev.nodekit.spec.csi.v1.CapacityRange;
@@ -46,7 +49,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "csi", mixinStandardHelpOptions = true,
         description = "Benchmark a CSI driver: create/delete at concurrency 1 and 8, and the node cycle.")
-final class BenchCsi implements Callable<Integer> {
+public final class CsiBenchCommand implements Callable<Integer> {
     static final double PEER_CREATE_C1 = 329;
     static final double PEER_CREATE_C1_P50 = 2.7;
     static final double PEER_CREATE_C8 = 455;

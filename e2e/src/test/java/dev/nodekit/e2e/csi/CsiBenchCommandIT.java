@@ -21,7 +21,7 @@ import dev.nodekit.common.testing.Requires;
  * (The real numbers come from a run with the default counts; see BENCHMARKS.md.)
  */
 @Requires({Requirement.ROOT, Requirement.LOOP_DEVICES})
-class BenchCsiIT {
+class CsiBenchCommandIT {
     @TempDir
     Path results;
 
