@@ -159,6 +159,29 @@ public final class CsiBenchCommand implements Callable<Integer> {
             if (started != null) {
                 started.stop(Duration.ofSeconds(20));
             }
+            if (workDir == null) {
+                deleteTree(dir);
+            }
+        }
+    }
+
+    /**
+     * Removes the scratch dir this run created, unless something is still mounted below it (a
+     * failed node cycle): walking into a mounted volume would delete its contents, so it is left
+     * for an operator, with a note.
+     */
+    private static void deleteTree(Path dir) throws IOException {
+        Path real = dir.toRealPath();
+        List<Path> mounted = dev.nodekit.common.mount.Mounts.system().list().stream()
+                .map(dev.nodekit.common.mount.MountInfo::mountPoint).filter(p -> p.startsWith(real)).toList();
+        if (!mounted.isEmpty()) {
+            System.err.println("left " + dir + " in place: still mounted below it: " + mounted);
+            return;
+        }
+        try (java.util.stream.Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
         }
     }
 
