@@ -21,6 +21,7 @@ import picocli.CommandLine.Spec;
                 ConformanceCommand.class,
                 BenchCommand.class,
                 CsiCommand.class,
+                dev.nodekit.cni.install.CniCli.class,
         })
 public final class NodekitMain implements Runnable {
     @Spec
