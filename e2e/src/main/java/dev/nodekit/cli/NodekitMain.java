@@ -22,6 +22,7 @@ import picocli.CommandLine.Spec;
                 BenchCommand.class,
                 CsiCommand.class,
                 dev.nodekit.cni.install.CniCli.class,
+                dev.nodekit.crishim.CriShimCommand.class,
         })
 public final class NodekitMain implements Runnable {
     @Spec
