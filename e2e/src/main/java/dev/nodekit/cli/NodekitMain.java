@@ -23,6 +23,7 @@ import picocli.CommandLine.Spec;
                 CsiCommand.class,
                 dev.nodekit.cni.install.CniCli.class,
                 dev.nodekit.crishim.CriShimCommand.class,
+                dev.nodekit.demo.DemoCommand.class,
         })
 public final class NodekitMain implements Runnable {
     @Spec
@@ -35,6 +36,7 @@ public final class NodekitMain implements Runnable {
 
     /** Runs the command line and returns the exit code (tests call this; {@link #main} exits with it). */
     public static int run(String... args) {
+        dev.nodekit.demo.DemoCommand.quietLogsFor(args);
         CommandLine cl = new CommandLine(new NodekitMain());
         cl.setExecutionExceptionHandler((ex, line, parsed) -> {
             line.getErr().println("nodekit " + String.join(" ", parsed.originalArgs()) + ": " + ex.getMessage());
