@@ -96,8 +96,8 @@ public final class DemoCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         if (host.rootMissing().get().isPresent()) {
-            err.println("nodekit demo needs root (it mounts a volume, creates network namespaces and starts "
-                    + "containerd): run it as root, e.g. sudo bin/nodekit demo.");
+            err.println("nodekit demo needs root, because it mounts a volume, creates network namespaces and starts "
+                    + "containerd: run it again as root (sudo bin/nodekit demo).");
             err.flush();
             return 2;
         }
