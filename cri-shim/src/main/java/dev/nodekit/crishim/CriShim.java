@@ -75,11 +75,17 @@ public final class CriShim implements AutoCloseable {
      */
     public static CriShim start(CriShimConfig config, Metrics metrics, Clock clock, boolean shutdownHook)
             throws ConfigException, CriShimException {
+        return start(config, metrics, clock, shutdownHook, List.of());
+    }
+
+    /** As {@link #start(CriShimConfig, Metrics, Clock, boolean)}, with providers given in code besides the built-in ones. */
+    public static CriShim start(CriShimConfig config, Metrics metrics, Clock clock, boolean shutdownHook,
+            List<CriInterceptorProvider> providers) throws ConfigException, CriShimException {
         Objects.requireNonNull(config, "config");
         Objects.requireNonNull(metrics, "metrics");
         Objects.requireNonNull(clock, "clock");
         long t0 = System.nanoTime();
-        Plugins plugins = Plugins.load(config.pluginPath());
+        Plugins plugins = Plugins.load(config.pluginPath(), providers);
         EventLoopGroup loop = UdsChannels.newEventLoopGroup(IO_THREADS, "nodekit-cri-io");
         Upstreams upstreams = new Upstreams(config.upstreams(), config.routing().defaultUpstream(), loop);
         List<ChainEntry> entries = new ArrayList<>();

@@ -3,6 +3,7 @@ package dev.nodekit.crishim;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 
@@ -13,7 +14,6 @@ import dev.nodekit.common.config.ConfigException;
 import dev.nodekit.common.config.Durations;
 import dev.nodekit.common.metrics.Metrics;
 import dev.nodekit.common.metrics.MetricsServer;
-import io.grpc.netty.shaded.io.netty.util.ResourceLeakDetector;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -50,16 +50,23 @@ public final class CriShimCommand implements Callable<Integer> {
             description = "How long in-flight calls may finish after SIGTERM (default 10s).")
     String shutdownGrace;
 
-    /** The (shaded) property that sets netty's leak detection; honoured when given. */
-    static final String LEAK_DETECTION_PROPERTY = "io.grpc.netty.shaded.io.netty.leakDetection.level";
+    /**
+     * netty settings (grpc's shaded copy) the shim changes unless given with {@code -D}: leak
+     * detection samples buffers and records a stack trace for each sampled one, hundreds a second on
+     * the forwarding path; its JFR events make the first buffer allocation initialise JFR (about
+     * 0.1-0.2 s of start-up, which decides how long a restarted shim keeps kubelet waiting).
+     */
+    static final Map<String, String> NETTY_DEFAULTS = Map.of(
+            "io.grpc.netty.shaded.io.netty.leakDetection.level", "disabled",
+            "io.grpc.netty.shaded.io.netty.jfr.enabled", "false");
 
     @Override
     public Integer call() throws Exception {
-        if (System.getProperty(LEAK_DETECTION_PROPERTY) == null) {
-            // netty samples buffers and records a stack trace for each sampled one, hundreds a second
-            // on the forwarding path: a debugging aid a node daemon should not pay for by default.
-            ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.DISABLED);
-        }
+        NETTY_DEFAULTS.forEach((k, v) -> {
+            if (System.getProperty(k) == null) {
+                System.setProperty(k, v); // before any netty class initialises
+            }
+        });
         CriShimConfig cfg;
         try {
             Duration grace = shutdownGrace == null ? null : Durations.parse(shutdownGrace);

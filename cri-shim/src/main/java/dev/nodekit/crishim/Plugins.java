@@ -22,8 +22,9 @@ import dev.nodekit.crishim.builtin.BuiltinInterceptors;
 
 /**
  * The interceptor providers: the built-in ones, then those {@link ServiceLoader} finds in the jars
- * of the plug-in path (and on the class path). Plug-in classes load in a class loader of their own
- * whose parent is the shim's, so they see the SPI and the CRI messages, and their own dependencies.
+ * of the plug-in path (the class path is searched too, once a plug-in path is given). Plug-in
+ * classes load in a class loader of their own whose parent is the shim's, so they see the SPI and
+ * the CRI messages, and their own dependencies.
  */
 final class Plugins implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Plugins.class);
@@ -36,24 +37,39 @@ final class Plugins implements AutoCloseable {
         this.loader = loader;
     }
 
-    static Plugins load(List<Path> pluginPath) throws CriShimException {
+    /**
+     * The built-in providers, {@code extra} (tests), and, when {@code pluginPath} names anything,
+     * those ServiceLoader finds through a class loader over its jars. With an empty plug-in path
+     * nothing is scanned: looking for service files opens every jar of the class path, which a
+     * restarting shim should not spend its first tenth of a second on.
+     */
+    static Plugins load(List<Path> pluginPath, List<CriInterceptorProvider> extra) throws CriShimException {
         Map<String, CriInterceptorProvider> byType = new LinkedHashMap<>();
         for (CriInterceptorProvider p : BuiltinInterceptors.providers()) {
             byType.put(p.type(), p);
+        }
+        for (CriInterceptorProvider p : extra) {
+            if (byType.putIfAbsent(p.type(), p) != null) {
+                throw new CriShimException("interceptor type '" + p.type() + "' is provided twice");
+            }
+        }
+        if (pluginPath.isEmpty()) {
+            return new Plugins(Map.copyOf(byType), null);
         }
         List<URL> jars = new ArrayList<>();
         for (Path entry : pluginPath) {
             jars.addAll(jarsOf(entry));
         }
         ClassLoader parent = Plugins.class.getClassLoader();
-        URLClassLoader loader = jars.isEmpty() ? null
-                : new URLClassLoader("nodekit-cri-plugins", jars.toArray(URL[]::new), parent);
+        URLClassLoader loader = new URLClassLoader("nodekit-cri-plugins", jars.toArray(URL[]::new), parent);
         try {
-            ServiceLoader<CriInterceptorProvider> sl = ServiceLoader.load(CriInterceptorProvider.class,
-                    loader != null ? loader : parent);
+            ServiceLoader<CriInterceptorProvider> sl = ServiceLoader.load(CriInterceptorProvider.class, loader);
             for (CriInterceptorProvider p : sl) {
                 String type = p.type();
                 CriInterceptorProvider before = byType.putIfAbsent(type, p);
+                if (before != null && before.getClass().getName().equals(p.getClass().getName())) {
+                    continue; // the same provider seen twice (a jar listed twice, or also on the class path)
+                }
                 if (before != null) {
                     throw new CriShimException("interceptor type '" + type + "' is provided twice: by "
                             + before.getClass().getName() + " and by " + p.getClass().getName()

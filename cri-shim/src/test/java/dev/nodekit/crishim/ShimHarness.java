@@ -48,7 +48,7 @@ final class ShimHarness implements AutoCloseable {
     }
 
     CriShim start(CriShimConfig cfg) throws Exception {
-        shim = CriShim.start(cfg, metrics, Clock.systemUTC(), false);
+        shim = CriShim.start(cfg, metrics, Clock.systemUTC(), false, List.of(new TestInterceptors.Provider()));
         if (channel == null) {
             channel = UdsChannels.forTarget("unix://" + cfg.listen());
             cleanup.add(() -> channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS));
@@ -81,13 +81,21 @@ final class ShimHarness implements AutoCloseable {
     }
 
     @Override
-    public void close() throws Exception {
+    public void close() {
         if (shim != null) {
             shim.close();
         }
-        for (int i = cleanup.size() - 1; i >= 0; i--) {
-            cleanup.get(i).close();
+        try {
+            for (int i = cleanup.size() - 1; i >= 0; i--) {
+                cleanup.get(i).close();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while cleaning up", e);
+        } catch (Exception e) {
+            throw new IllegalStateException("cleanup failed: " + e, e);
+        } finally {
+            TestInterceptors.clear();
         }
-        TestInterceptors.clear();
     }
 }

@@ -9,8 +9,7 @@ import dev.nodekit.crishim.api.InterceptorContext;
 
 /**
  * Interceptors a test defines in code and the config names: {@code type: test, name: X} becomes
- * the interceptor registered under X. Registered through META-INF/services on the test class path,
- * the way a plug-in jar is.
+ * the interceptor registered under X. The test harness hands the provider to the shim in code.
  */
 public final class TestInterceptors {
     private static final Map<String, CriInterceptor> BY_NAME = new ConcurrentHashMap<>();

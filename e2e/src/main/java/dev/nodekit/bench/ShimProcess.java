@@ -38,10 +38,16 @@ public final class ShimProcess {
      * arguments ({@code --config FILE}) are appended.
      */
     public static ShimProcess start(Path socket, String upstream, Path log, String... extra) throws IOException {
+        return start(socket, upstream, log, java.util.Map.of(), extra);
+    }
+
+    /** As {@link #start(Path, String, Path, String...)} with extra environment ({@code JDK_JAVA_OPTIONS}). */
+    public static ShimProcess start(Path socket, String upstream, Path log, java.util.Map<String, String> env,
+            String... extra) throws IOException {
         List<String> cmd = new ArrayList<>(launcher());
         cmd.addAll(List.of("cri-shim", "--listen", "unix://" + socket, "--upstream", upstream));
         cmd.addAll(List.of(extra));
-        return spawn(cmd, socket, log);
+        return spawn(cmd, socket, log, env);
     }
 
     /** Spawns {@code nodekit cri-shim ARGS} (ARGS must include --listen unix://{@code socket}). */
@@ -49,14 +55,31 @@ public final class ShimProcess {
         List<String> cmd = new ArrayList<>(launcher());
         cmd.add("cri-shim");
         cmd.addAll(args);
-        return spawn(cmd, socket, log);
+        return spawn(cmd, socket, log, java.util.Map.of());
     }
 
-    private static ShimProcess spawn(List<String> cmd, Path socket, Path log) throws IOException {
+    private static ShimProcess spawn(List<String> cmd, Path socket, Path log, java.util.Map<String, String> env)
+            throws IOException {
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        pb.environment().putAll(env);
         long t = System.nanoTime();
         return new ShimProcess(pb.start(), socket, t);
+    }
+
+    /**
+     * The AppCDS helper of the systemd unit ({@code deploy/systemd/nodekit-cri-shim-cds}) in this
+     * installation, if there is one and bin/nodekit with it.
+     */
+    public static java.util.Optional<List<String>> cdsHelper() {
+        String home = System.getenv("NODEKIT_HOME");
+        if (home == null) {
+            return java.util.Optional.empty();
+        }
+        Path script = Path.of(home, "deploy", "systemd", "nodekit-cri-shim-cds");
+        Path nodekit = Path.of(home, "bin", "nodekit");
+        return Files.isExecutable(script) && Files.isExecutable(nodekit)
+                ? java.util.Optional.of(List.of(script.toString(), nodekit.toString())) : java.util.Optional.empty();
     }
 
     /** bin/nodekit when NODEKIT_HOME is set (the launcher exports it), else this JVM's java and class path. */
@@ -104,6 +127,11 @@ public final class ShimProcess {
             Thread.sleep(5);
         }
         throw new IllegalStateException("the shim did not serve within " + timeout);
+    }
+
+    /** CPU time the process has used so far, in milliseconds. */
+    public long cpuMillis() throws IOException {
+        return cpuTicks() * 1000 / CLOCK_TICKS_PER_SECOND;
     }
 
     /** utime + stime of the whole process, in clock ticks. */

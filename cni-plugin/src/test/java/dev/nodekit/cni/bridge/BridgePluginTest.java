@@ -113,6 +113,7 @@ class BridgePluginTest {
         for (String t : new String[] {"iptables-restore", "ip6tables-restore"}) {
             runner.onPrefix(t).thenAnswer(c -> ok(c, ""));
         }
+        runner.onPrefix("bridge").thenAnswer(c -> ok(c, ""));
         for (String t : new String[] {"iptables", "ip6tables"}) {
             runner.onPrefix(t, "-w").thenAnswer(c -> ok(c, "-P POSTROUTING ACCEPT\n"));
         }
@@ -247,6 +248,27 @@ class BridgePluginTest {
         assertThatThrownBy(() -> plugin.add(request(CniCommand.ADD, CONF, true)))
                 .hasMessageContaining("container interface eth0 already exists");
         assertThat(ipam.calls).containsExactly("ADD", "DEL");
+    }
+
+    @Test
+    void vlanAccessPortGatewayInterfaceAndRequestedMac() throws Exception {
+        kernel("");
+        String conf = CONF.replace("\"mtu\":1400,", "\"vlan\":100,\"preserveDefaultVlan\":false,")
+                .replace("\"ipMasq\":true,", "\"runtimeConfig\":{\"mac\":\"02:12:34:56:78:9A\"},");
+        Result r = plugin.add(request(CniCommand.ADD, conf, true));
+        assertThat(stdins("ip", "-batch", "-").get(0)).contains(" type bridge vlan_filtering 1");
+        String host = stdinOf("ip", "-j", "-d", "-batch", "-");
+        assertThat(host.split("\n")[0]).contains("peer name eth0 address 02:12:34:56:78:9a netns ");
+        String veth = host.split("\n")[0].split(" ")[2];
+        List<String> vlanBatches = stdins("bridge", "-batch", "-");
+        assertThat(vlanBatches.get(0)).isEqualTo("vlan del dev " + veth + " vid 1\nvlan add dev " + veth
+                + " vid 100 pvid untagged master\n");
+        // The gateway lives on the VLAN's gateway interface br9.100, an access port of VLAN 100.
+        assertThat(stdins("ip", "-batch", "-").get(1)).startsWith("link add br9.100 type veth peer name veth");
+        assertThat(vlanBatches.get(1)).endsWith(" vid 100 pvid untagged master\n");
+        assertThat(stdins("ip", "-batch", "-").get(2)).startsWith("addr replace 10.22.0.1/24 dev br9.100\n");
+        assertThat(r.interfaces().get(2).mac()).hasValue("02:12:34:56:78:9a");
+        assertThat(r.interfaces()).extracting(i -> i.name()).contains("br9.100");
     }
 
     @Test
