@@ -69,15 +69,17 @@ class CsiConformanceIT {
 
     @AfterAll
     static void stop() throws Exception {
-        if (driver != null) {
-            // The JVM exits 143 (128 + SIGTERM) after its shutdown hook drained the server.
-            assertThat(driver.stop(Duration.ofSeconds(20))).as("driver exit status after SIGTERM").isIn(0, 143);
-            assertThat(driver.logTail(20)).contains("gRPC server stopped");
-        }
-        if (work != null) {
-            try {
+        try {
+            if (driver != null) {
+                // The JVM exits 143 (128 + SIGTERM) after its shutdown hook drained the server.
+                assertThat(driver.stop(Duration.ofSeconds(20))).as("driver exit status after SIGTERM").isIn(0, 143);
+                assertThat(driver.logTail(20)).contains("gRPC server stopped");
+            }
+            if (work != null) {
                 HostState.assertClean(work);
-            } finally {
+            }
+        } finally {
+            if (work != null) {
                 HostState.forceClean(work);
                 HostState.deleteTree(work);
             }

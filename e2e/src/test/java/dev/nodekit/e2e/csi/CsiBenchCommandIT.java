@@ -21,7 +21,7 @@ import dev.nodekit.common.testing.Requires;
  * (The real numbers come from a run with the default counts; see BENCHMARKS.md.)
  */
 @Requires({Requirement.ROOT, Requirement.LOOP_DEVICES})
-class BenchCsiIT {
+class CsiBenchCommandIT {
     @TempDir
     Path results;
 
@@ -39,7 +39,7 @@ class BenchCsiIT {
                         "create_c8_per_s", "delete_c8_per_s", "node_cycle_per_s", "driver_rss_mib",
                         "peer_create_c8_per_s");
                 assertThat(r.figures().get("create_c8_per_s")).isPositive();
-                assertThat(r.ratios()).containsKeys("create_c8_per_s", "driver_rss");
+                assertThat(r.ratios()).containsKeys("create_c8_vs_peer", "driver_rss_vs_peer");
                 assertThat(r.goals()).containsKeys("create_c8_per_s", "create_c1_p50_ms", "driver_rss_mib");
                 assertThat(r.notes()).contains("csi-driver-host-path");
             });
