@@ -4,6 +4,7 @@ import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 
 import dev.nodekit.common.Requirement;
@@ -112,23 +113,28 @@ public final class DemoCommand implements Callable<Integer> {
 
         Cancellation cancel = new Cancellation();
         Narrator say = new Narrator(out, cancel);
+        // The hook is in place before anything is made, so no Ctrl-C falls between making and guarding.
+        AtomicReference<LocalNode> made = new AtomicReference<>();
+        Thread hook = new Thread(() -> {
+            say.println("Ctrl-C: stopping after the current step, then removing everything this run made...");
+            cancel.request();
+            if (!cancel.awaitDone(HOOK_WAIT) && made.get() != null) {
+                // The demo's thread is stuck in a step: tear down from here before the JVM exits.
+                closeQuietly(made.get(), err);
+            }
+        }, "nodekit-demo-ctrl-c");
+        Runtime.getRuntime().addShutdownHook(hook);
         LocalNode node;
         try {
             node = LocalNode.create(LocalNode.Options.defaults().withDaemons(
                     childProcesses ? LocalNode.Daemons.CHILD_PROCESSES : LocalNode.Daemons.IN_PROCESS));
+            made.set(node);
         } catch (Exception e) {
             err.println("nodekit demo: cannot prepare a run dir: " + e.getMessage());
+            cancel.done();
+            removeHook(hook);
             return 1;
         }
-        Thread hook = new Thread(() -> {
-            say.println("Ctrl-C: stopping after the current step, then removing everything this run made...");
-            cancel.request();
-            if (!cancel.awaitDone(HOOK_WAIT)) {
-                // The demo's thread is stuck in a step: tear down from here before the JVM exits.
-                closeQuietly(node, err);
-            }
-        }, "nodekit-demo-ctrl-c");
-        Runtime.getRuntime().addShutdownHook(hook);
 
         int exit = 1; // until a path below says otherwise (an Error escaping a step)
         try {
@@ -158,12 +164,16 @@ public final class DemoCommand implements Callable<Integer> {
             }
             cancel.done();
         }
+        removeHook(hook);
+        return exit;
+    }
+
+    private static void removeHook(Thread hook) {
         try {
             Runtime.getRuntime().removeShutdownHook(hook);
         } catch (IllegalStateException shuttingDown) {
             // Ctrl-C: the hook is running and waits for cancel.done(), already given.
         }
-        return exit;
     }
 
     private static void header(Narrator say, LocalNode node, Optional<String> noRuntime) {

@@ -60,12 +60,6 @@ import io.grpc.Channel;
  * log root; containers of the busybox image. Every call has the node's deadline.
  */
 public final class Kubelet {
-    /** An ext4 filesystem volume for one node writer: what a ReadWriteOnce PVC asks for. */
-    public static final VolumeCapability EXT4_RWO = VolumeCapability.newBuilder()
-            .setMount(VolumeCapability.MountVolume.newBuilder().setFsType("ext4"))
-            .setAccessMode(VolumeCapability.AccessMode.newBuilder()
-                    .setMode(VolumeCapability.AccessMode.Mode.SINGLE_NODE_WRITER))
-            .build();
     private static final String NAMESPACE = "nodekit-node";
 
     private final Channel csi;
@@ -73,14 +67,50 @@ public final class Kubelet {
     private final RunMarks marks;
     private final Optional<ContainerdFixture> containerd;
     private final Duration timeout;
+    private final StorageClass storageClass;
+    private final VolumeCapability capability;
     private volatile String driverName;
 
-    Kubelet(Channel csi, Channel cri, RunMarks marks, Optional<ContainerdFixture> containerd, Duration timeout) {
+    Kubelet(Channel csi, Channel cri, RunMarks marks, Optional<ContainerdFixture> containerd, Duration timeout,
+            StorageClass storageClass) {
         this.csi = Objects.requireNonNull(csi, "csi");
         this.cri = cri;
         this.marks = marks;
         this.containerd = containerd;
         this.timeout = timeout;
+        this.storageClass = Objects.requireNonNull(storageClass, "storageClass");
+        this.capability = VolumeCapability.newBuilder()
+                .setMount(VolumeCapability.MountVolume.newBuilder().setFsType(storageClass.fsType()))
+                .setAccessMode(VolumeCapability.AccessMode.newBuilder()
+                        .setMode(VolumeCapability.AccessMode.Mode.SINGLE_NODE_WRITER))
+                .build();
+    }
+
+    /**
+     * What the PVC's StorageClass gives the driver: the filesystem ({@code csi.storage.k8s.io/fstype}),
+     * the opaque parameters, and the secrets the sidecars and kubelet send with create, delete, stage
+     * and publish (one secret for all, as most drivers are deployed).
+     *
+     * @param fsType     filesystem of the volumes (ext4, xfs)
+     * @param parameters CreateVolume parameters
+     * @param secrets    secrets for every call that has a secrets field; never logged
+     */
+    public record StorageClass(String fsType, Map<String, String> parameters, Map<String, String> secrets) {
+        public StorageClass {
+            Objects.requireNonNull(fsType, "fsType");
+            parameters = Map.copyOf(parameters);
+            secrets = Map.copyOf(secrets);
+        }
+
+        /** The embedded local backend: ext4, no parameters, no secrets. */
+        public static StorageClass localExt4() {
+            return new StorageClass("ext4", Map.of(), Map.of());
+        }
+
+        @Override
+        public String toString() {
+            return "StorageClass[fsType=" + fsType + ", parameters=" + parameters + ", secrets=" + secrets.keySet() + "]";
+        }
     }
 
     /**
@@ -125,8 +155,8 @@ public final class Kubelet {
     /** CreateVolume of {@code bytes} for PV {@code pvName}, as the external-provisioner sends it. */
     public Volume createVolume(String pvName, long bytes) {
         var v = controller().createVolume(CreateVolumeRequest.newBuilder().setName(pvName)
-                .setCapacityRange(CapacityRange.newBuilder().setRequiredBytes(bytes)).addVolumeCapabilities(EXT4_RWO)
-                .build()).getVolume();
+                .setCapacityRange(CapacityRange.newBuilder().setRequiredBytes(bytes)).addVolumeCapabilities(capability)
+                .putAllParameters(storageClass.parameters()).putAllSecrets(storageClass.secrets()).build()).getVolume();
         return new Volume(pvName, v.getVolumeId(), v.getVolumeContextMap(), v.getCapacityBytes());
     }
 
@@ -147,8 +177,8 @@ public final class Kubelet {
         Path staging = stagingPath(v);
         Files.createDirectories(staging.getParent());
         node().nodeStageVolume(NodeStageVolumeRequest.newBuilder().setVolumeId(v.id())
-                .setStagingTargetPath(staging.toString()).setVolumeCapability(EXT4_RWO)
-                .putAllVolumeContext(v.context()).build());
+                .setStagingTargetPath(staging.toString()).setVolumeCapability(capability)
+                .putAllVolumeContext(v.context()).putAllSecrets(storageClass.secrets()).build());
         return staging;
     }
 
@@ -158,7 +188,8 @@ public final class Kubelet {
         Files.createDirectories(target.getParent());
         node().nodePublishVolume(NodePublishVolumeRequest.newBuilder().setVolumeId(v.id())
                 .setStagingTargetPath(stagingPath(v).toString()).setTargetPath(target.toString())
-                .setVolumeCapability(EXT4_RWO).putAllVolumeContext(v.context()).build());
+                .setVolumeCapability(capability).putAllVolumeContext(v.context()).putAllSecrets(storageClass.secrets())
+                .build());
         return target;
     }
 
@@ -178,7 +209,8 @@ public final class Kubelet {
 
     /** DeleteVolume, as the external-provisioner sends it when the PV is released. */
     public void deleteVolume(Volume v) {
-        controller().deleteVolume(DeleteVolumeRequest.newBuilder().setVolumeId(v.id()).build());
+        controller().deleteVolume(DeleteVolumeRequest.newBuilder().setVolumeId(v.id())
+                .putAllSecrets(storageClass.secrets()).build());
     }
 
     // ---------------------------------------------------------------------------------------------- CRI

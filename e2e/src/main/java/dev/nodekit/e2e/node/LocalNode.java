@@ -357,13 +357,20 @@ public final class LocalNode implements AutoCloseable {
         return out;
     }
 
-    /** kubelet's side of the run: CSI calls in kubelet's order and paths, pods and containers through the shim. */
+    /** kubelet's side of the run on the local backend's storage class (ext4, no parameters or secrets). */
     public Kubelet kubelet() {
+        return kubelet(Kubelet.StorageClass.localExt4());
+    }
+
+    /** kubelet's side of the run: CSI calls in kubelet's order and paths, pods and containers through the shim. */
+    public Kubelet kubelet(Kubelet.StorageClass storageClass) {
         ContainerdFixture c;
+        ManagedChannel cri;
         synchronized (lock) {
             c = containerd;
+            cri = criChannel;
         }
-        return new Kubelet(csi(), criChannel, marks, Optional.ofNullable(c), options.rpcTimeout());
+        return new Kubelet(csi(), cri, marks, Optional.ofNullable(c), options.rpcTimeout(), storageClass);
     }
 
     /** Plain network namespaces attached with the installed plugins (the CNI part without a runtime). */

@@ -27,7 +27,8 @@ class NodeE2eIT {
 
     @Test
     void podWithNodekitNetworkAndVolumeThroughTheShimOnTheLocalBackend() throws Exception {
-        Map<String, Long> ms = NodeScenario.run(LocalNode.Options.defaults().withDaemons(LocalNode.Daemons.CHILD_PROCESSES));
+        Map<String, Long> ms = NodeScenario.run(LocalNode.Options.defaults().withDaemons(LocalNode.Daemons.CHILD_PROCESSES),
+                Kubelet.StorageClass.localExt4());
         assertThat(ms).containsKeys("RunPodSandbox web", "pod-to-pod wget", "re-stage, read, unstage", "teardown");
     }
 }

@@ -38,9 +38,18 @@ final class NodeScenario {
 
     private final Map<String, Long> millis = new LinkedHashMap<>();
 
-    /** Runs the whole flow on a node assembled with {@code options}; the node is torn down in any case. */
-    static Map<String, Long> run(LocalNode.Options options) throws Exception {
-        NodeScenario s = new NodeScenario();
+    private final Kubelet.StorageClass storageClass;
+
+    private NodeScenario(Kubelet.StorageClass storageClass) {
+        this.storageClass = storageClass;
+    }
+
+    /**
+     * Runs the whole flow on a node assembled with {@code options}, volumes of {@code storageClass};
+     * the node is torn down in any case, then nothing of the run may be left.
+     */
+    static Map<String, Long> run(LocalNode.Options options, Kubelet.StorageClass storageClass) throws Exception {
+        NodeScenario s = new NodeScenario(storageClass);
         LocalNode node = LocalNode.create(options);
         try {
             s.flow(node);
@@ -83,13 +92,13 @@ final class NodeScenario {
                     assertThat(c.getType()).isEqualTo("NetworkReady");
                     assertThat(c.getStatus()).isTrue();
                 }));
-        Kubelet k = node.kubelet();
+        Kubelet k = node.kubelet(storageClass);
 
         Kubelet.Volume v = time("CreateVolume", () -> k.createVolume("pvc-e2e-" + m.runId(), VOLUME_BYTES));
         assertThat(v.bytes()).isEqualTo(VOLUME_BYTES);
         Path staging = time("NodeStageVolume", () -> k.stage(v));
         MountInfo staged = mountAt(staging).orElseThrow(() -> new AssertionError("nothing mounted at " + staging));
-        assertThat(staged.fsType()).isEqualTo("ext4");
+        assertThat(staged.fsType()).isEqualTo(storageClass.fsType());
         assertThat(node.footprint().count(Footprint.Kind.LOOP_DEVICE)).as("loop devices of the run").isEqualTo(1);
 
         String webUid = Kubelet.newPodUid();
