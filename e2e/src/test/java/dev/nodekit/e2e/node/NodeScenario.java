@@ -29,10 +29,11 @@ import dev.nodekit.spec.cri.v1.StatusRequest;
 
 /**
  * The node e2e flow in kubelet's order, with a check after every step, on any CSI backend: what
- * {@link NodeE2eIT} runs on the local backend (and a Ceph-backed IT on RBD). Prints each step's
- * duration.
+ * {@link NodeE2eIT} runs on the local backend, and what a backend's own node IT runs with its
+ * {@link LocalNode.Options#withCsiBackend driver flags} and {@link Kubelet.StorageClass}. Prints
+ * each step's duration.
  */
-final class NodeScenario {
+public final class NodeScenario {
     private static final ObjectMapper JSON = new ObjectMapper();
     static final long VOLUME_BYTES = 64L << 20;
 
@@ -48,7 +49,7 @@ final class NodeScenario {
      * Runs the whole flow on a node assembled with {@code options}, volumes of {@code storageClass};
      * the node is torn down in any case, then nothing of the run may be left.
      */
-    static Map<String, Long> run(LocalNode.Options options, Kubelet.StorageClass storageClass) throws Exception {
+    public static Map<String, Long> run(LocalNode.Options options, Kubelet.StorageClass storageClass) throws Exception {
         NodeScenario s = new NodeScenario(storageClass);
         LocalNode node = LocalNode.create(options);
         try {
