@@ -151,9 +151,15 @@ public final class DemoCommand implements Callable<Integer> {
         } catch (Cancelled e) {
             exit = EXIT_INTERRUPTED;
         } catch (StepFailed e) {
-            err.println("nodekit demo: step '" + e.title() + "' failed; cleaning up.");
-            err.flush();
-            exit = 1;
+            if (cancel.requested()) {
+                // In a terminal Ctrl-C reaches the whole foreground group: a command the step ran
+                // (mount, mkfs) may have died of it. That is the interrupt, not a failure.
+                exit = EXIT_INTERRUPTED;
+            } else {
+                err.println("nodekit demo: step '" + e.title() + "' failed; cleaning up.");
+                err.flush();
+                exit = 1;
+            }
         } catch (RuntimeException e) {
             err.println("nodekit demo: " + Narrator.message(e) + "; cleaning up.");
             err.flush();
