@@ -274,11 +274,12 @@ public final class CsiControllerService extends ControllerGrpc.ControllerImplBas
             }
             Page<Image> page = backend.listImages(new PageRequest(req.getStartingToken(), req.getMaxEntries()),
                     Credentials.none());
-            VolumeCondition condition = condition(backend.health());
+            Health health = backend.health();
             ListVolumesResponse.Builder b = ListVolumesResponse.newBuilder();
             for (Image image : page.items()) {
                 b.addEntries(ListVolumesResponse.Entry.newBuilder().setVolume(volume(image))
-                        .setStatus(ListVolumesResponse.VolumeStatus.newBuilder().setVolumeCondition(condition)));
+                        .setStatus(ListVolumesResponse.VolumeStatus.newBuilder()
+                                .setVolumeCondition(condition(health, image.id(), Credentials.none()))));
             }
             page.nextToken().ifPresent(b::setNextToken);
             return b.build();
@@ -436,7 +437,7 @@ public final class CsiControllerService extends ControllerGrpc.ControllerImplBas
                     .orElseThrow(() -> Requests.notFound("volume " + id + " does not exist"));
             return ControllerGetVolumeResponse.newBuilder().setVolume(volume(image))
                     .setStatus(ControllerGetVolumeResponse.VolumeStatus.newBuilder()
-                            .setVolumeCondition(condition(backend.health())))
+                            .setVolumeCondition(condition(backend.health(), id, Credentials.none())))
                     .build();
         });
     }
@@ -592,10 +593,26 @@ public final class CsiControllerService extends ControllerGrpc.ControllerImplBas
                 .setReadyToUse(s.readyToUse()).build();
     }
 
-    private static VolumeCondition condition(Health h) {
-        return h.healthy() ? VolumeCondition.newBuilder().setAbnormal(false).setMessage("volume is healthy").build()
-                : VolumeCondition.newBuilder().setAbnormal(true).setMessage("storage backend unhealthy: " + h.message())
-                        .build();
+    /**
+     * Abnormal when the backend is unhealthy or reports a problem with the image itself (its data
+     * is gone); an image deleted between the listing and this look-up is reported as such.
+     */
+    private VolumeCondition condition(Health h, ObjectId id, Credentials creds) throws StorageException {
+        if (!h.healthy()) {
+            return abnormal("storage backend unhealthy: " + h.message());
+        }
+        Optional<String> problem;
+        try {
+            problem = backend.imageCondition(id, creds);
+        } catch (StorageException.NotFound e) {
+            return abnormal("volume " + id + " no longer exists");
+        }
+        return problem.isPresent() ? abnormal(problem.get())
+                : VolumeCondition.newBuilder().setAbnormal(false).setMessage("volume is healthy").build();
+    }
+
+    private static VolumeCondition abnormal(String message) {
+        return VolumeCondition.newBuilder().setAbnormal(true).setMessage(message).build();
     }
 
     private static String describe(Optional<ContentSource> s) {

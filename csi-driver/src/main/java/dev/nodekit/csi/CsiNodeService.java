@@ -517,7 +517,8 @@ public final class CsiNodeService extends NodeGrpc.NodeImplBase {
                         .setAvailable(u.freeInodes()).setUsed(u.usedInodes()));
             }
             String problem = image.isEmpty() ? "the backing image of volume " + id + " is gone"
-                    : att.isEmpty() ? "the block device of volume " + id + " is gone (not attached on this node)" : "";
+                    : att.isEmpty() ? "the block device of volume " + id + " is gone (not attached on this node)"
+                    : imageProblem(id);
             b.setVolumeCondition(VolumeCondition.newBuilder().setAbnormal(!problem.isEmpty())
                     .setMessage(problem.isEmpty() ? "volume is healthy" : problem));
             return b.build();
@@ -621,6 +622,15 @@ public final class CsiNodeService extends NodeGrpc.NodeImplBase {
             }
         }
         return users;
+    }
+
+    /** What the backend says is wrong with the image's storage, or "" (a failing check is not a finding). */
+    private String imageProblem(ObjectId id) {
+        try {
+            return backend.imageCondition(id, Credentials.none()).orElse("");
+        } catch (StorageException e) {
+            return e instanceof StorageException.NotFound ? "the backing image of volume " + id + " is gone" : "";
+        }
     }
 
     /** The last line of a tool's stderr, where the reason usually is; at most 200 characters. */

@@ -547,7 +547,7 @@ class CsiControllerServiceTest {
     }
 
     @Test
-    void getVolumeReportsTheBackendsCondition() {
+    void getVolumeReportsTheBackendsCondition() throws Exception {
         Volume v = createVolume("g", MIB);
         expect(Code.NOT_FOUND, () -> d.controller().controllerGetVolume(ControllerGetVolumeRequest.newBuilder()
                 .setVolumeId("ghost").build()));
@@ -555,6 +555,12 @@ class CsiControllerServiceTest {
                 .setVolumeId(v.getVolumeId()).build());
         assertThat(r.getVolume()).isEqualTo(v);
         assertThat(r.getStatus().getVolumeCondition().getAbnormal()).isFalse();
+        d.backend.breakImage(ObjectId.parse(v.getVolumeId(), ObjectId.Kind.VOLUME), "data file is missing");
+        assertThat(d.controller().controllerGetVolume(ControllerGetVolumeRequest.newBuilder()
+                .setVolumeId(v.getVolumeId()).build()).getStatus().getVolumeCondition().getMessage())
+                .isEqualTo("data file is missing");
+        assertThat(d.controller().listVolumes(ListVolumesRequest.getDefaultInstance()).getEntries(0).getStatus()
+                .getVolumeCondition().getAbnormal()).isTrue();
         d.backend.setHealth(Health.unhealthy("data dir is read-only"));
         assertThat(d.controller().controllerGetVolume(ControllerGetVolumeRequest.newBuilder()
                 .setVolumeId(v.getVolumeId()).build()).getStatus().getVolumeCondition())

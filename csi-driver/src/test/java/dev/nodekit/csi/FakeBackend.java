@@ -66,6 +66,7 @@ public final class FakeBackend implements StorageBackend {
     private final Map<ObjectId, Attachment> attachments = new HashMap<>();
     private final Map<Path, Long> deviceSizes = new HashMap<>();
     private final Set<ObjectId> lost = new HashSet<>();
+    private final Map<ObjectId, String> broken = new HashMap<>();
     private final Map<String, Deque<StorageException>> failures = new HashMap<>();
     private volatile Health health = Health.ok();
     private volatile List<String> parameterKeys = List.of("tier");
@@ -109,6 +110,7 @@ public final class FakeBackend implements StorageBackend {
         b.attachments.putAll(attachments);
         b.deviceSizes.putAll(deviceSizes);
         b.lost.addAll(lost);
+        b.broken.putAll(broken);
         b.devices.set(devices.get());
         b.parameterKeys = parameterKeys;
         b.maxVolume = maxVolume;
@@ -153,6 +155,11 @@ public final class FakeBackend implements StorageBackend {
     /** The kernel forgets the attachment of {@code id}; the backend's record stays. */
     public synchronized void loseDevice(ObjectId id) {
         lost.add(id);
+    }
+
+    /** The image's storage reports {@code reason} (its data file is gone...) while its record stays. */
+    public synchronized void breakImage(ObjectId id, String reason) {
+        broken.put(id, reason);
     }
 
     /** The image vanishes behind the backend's back (someone removed the file). */
@@ -292,6 +299,15 @@ public final class FakeBackend implements StorageBackend {
     public synchronized Optional<Image> findImage(ObjectId id, Credentials credentials) throws StorageException {
         fail("findImage");
         return Optional.ofNullable(images.get(id));
+    }
+
+    @Override
+    public synchronized Optional<String> imageCondition(ObjectId id, Credentials credentials) throws StorageException {
+        fail("imageCondition");
+        if (!images.containsKey(id)) {
+            throw new StorageException.NotFound("image " + id + " not found");
+        }
+        return Optional.ofNullable(broken.get(id));
     }
 
     @Override
