@@ -27,6 +27,7 @@ import picocli.CommandLine.Spec;
                 CsiCommand.class,
                 dev.nodekit.cni.install.CniCli.class,
                 dev.nodekit.crishim.CriShimCommand.class,
+                dev.nodekit.demo.DemoCommand.class,
         })
 public final class NodekitMain implements Runnable {
     @Spec
@@ -49,6 +50,9 @@ public final class NodekitMain implements Runnable {
 
     /** Runs the command line and returns the exit code (tests call this; {@link #main} exits with it). */
     public static int run(String... args) {
+        if (args.length > 0 && args[0].equals("demo")) {
+            dev.nodekit.demo.DemoCommand.quietLogsFor(args);
+        }
         if (args.length > 0 && DIRECT.containsKey(args[0])) {
             CommandLine direct = new CommandLine(DIRECT.get(args[0]).get());
             direct.setCommandName("nodekit " + args[0]);
