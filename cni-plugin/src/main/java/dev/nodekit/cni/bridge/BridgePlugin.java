@@ -78,6 +78,9 @@ import dev.nodekit.spec.cni.Route;
  * and so found without the (possibly gone) addresses. Each missing piece is success.
  */
 public final class BridgePlugin implements CniPlugin {
+    /** How long a link that was just created by someone else may take to show it is a bridge. */
+    private static final java.time.Duration BRIDGE_SETTLE = java.time.Duration.ofMillis(500);
+
 
     /** The executable name. */
     public static final String TYPE = "nodekit-bridge";
@@ -247,7 +250,7 @@ public final class BridgePlugin implements CniPlugin {
     private void ensureBridge(BridgeConfig cfg, NetNs host) throws CniException {
         String br = cfg.bridge();
         if (sysfs.exists(br)) {
-            if (!sysfs.isBridge(br)) {
+            if (!becomesBridge(br)) {
                 throw new CniException(CniError.INTERNAL, "\"" + br + "\" already exists but is not a bridge");
             }
             return;
@@ -267,13 +270,36 @@ public final class BridgePlugin implements CniPlugin {
             Log.LOG.atInfo().addKeyValue("bridge", br).log("created bridge");
         } catch (CniException e) {
             // Another ADD may have created it in the meantime.
-            if (!sysfs.isBridge(br)) {
+            if (!becomesBridge(br)) {
                 throw new CniException(CniError.INTERNAL, "could not add \"" + br + "\": " + e.getMessage(),
                         e.details().orElse(null));
             }
         }
         // We own the bridge's routes.
         sysctls.ensureIfPresent("net/ipv6/conf/" + br + "/accept_ra", "0");
+    }
+
+    /**
+     * Whether the existing link {@code br} is (or within a moment turns out to be) a bridge: the
+     * kernel shows a new link in /sys/class/net before it adds the link's {@code bridge} directory,
+     * so a parallel ADD that just lost the race to create the bridge may look in between.
+     */
+    private boolean becomesBridge(String br) {
+        long deadline = System.nanoTime() + BRIDGE_SETTLE.toNanos();
+        while (true) {
+            if (sysfs.isBridge(br)) {
+                return true;
+            }
+            if (!sysfs.exists(br) || System.nanoTime() > deadline) {
+                return false;
+            }
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
     }
 
     private String newVethName() throws CniException {

@@ -36,6 +36,9 @@ import dev.nodekit.conformance.Suite;
  * from 0.4.0 and STATUS/GC from 1.1.0, so those checks are only generated for those versions.
  */
 public final class CniChecks {
+    /** How often one of the parallel ADDs may answer code 11 (try again later) and be retried. */
+    static final int TRY_AGAIN_RETRIES = 2;
+
     /** How many ADDs (each in its own netns) run at once in {@code parallel.add-del}. */
     public static final int PARALLEL_ADDS = 40;
     /** A version no plugin can claim, for the "incompatible version" rule. */
@@ -366,7 +369,18 @@ public final class CniChecks {
                 cids.add(s.containerId());
             }
             long start = System.nanoTime();
-            List<ExecResult> adds = Parallel.each(PARALLEL_ADDS, i -> s.add(v, ns.get(i), cids.get(i)));
+            java.util.concurrent.atomic.AtomicInteger retried = new java.util.concurrent.atomic.AtomicInteger();
+            List<ExecResult> adds = Parallel.each(PARALLEL_ADDS, i -> {
+                // Code 11 is the spec's "try again later" (a bounded wait ran out under load): do
+                // what a runtime does, DEL the failed attempt and ADD again, a bounded number of times.
+                ExecResult r = s.add(v, ns.get(i), cids.get(i));
+                for (int attempt = 1; attempt <= TRY_AGAIN_RETRIES && !r.succeeded() && tryAgain(r); attempt++) {
+                    retried.incrementAndGet();
+                    s.del(v, Optional.of(ns.get(i)), cids.get(i), Optional.empty());
+                    r = s.add(v, ns.get(i), cids.get(i));
+                }
+                return r;
+            });
             Duration addWall = Duration.ofNanos(System.nanoTime() - start);
             Map<InetAddress, Integer> owner = new HashMap<>();
             List<JsonNode> results = new ArrayList<>();
@@ -399,7 +413,17 @@ public final class CniChecks {
             t.record(key + "-del.wall", delWall);
             LOG.atInfo().addKeyValue("version", v).addKeyValue("n", PARALLEL_ADDS)
                     .addKeyValue("add_wall_ms", addWall.toMillis()).addKeyValue("del_wall_ms", delWall.toMillis())
+                    .addKeyValue("try_again_retries", retried.get())
                     .log("parallel ADD/DEL");
+        }
+    }
+
+    /** Whether a failed call answered the spec's code 11, "try again later". */
+    private static boolean tryAgain(ExecResult r) {
+        try {
+            return CniResultRules.errorCode(r.stdout()) == 11;
+        } catch (IOException | RuntimeException e) {
+            return false; // not an error body: a real failure, reported as such
         }
     }
 
