@@ -3,6 +3,7 @@ package dev.nodekit.cli;
 import dev.nodekit.bench.BenchCommand;
 import dev.nodekit.common.cli.BuildInfo;
 import dev.nodekit.common.cli.VersionCommand;
+import dev.nodekit.csi.CsiCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.IVersionProvider;
@@ -19,6 +20,7 @@ import picocli.CommandLine.Spec;
                 VersionCommand.class,
                 ConformanceCommand.class,
                 BenchCommand.class,
+                CsiCommand.class,
         })
 public final class NodekitMain implements Runnable {
     @Spec

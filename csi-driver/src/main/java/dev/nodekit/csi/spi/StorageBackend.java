@@ -15,8 +15,9 @@ import java.util.Optional;
  * <ul>
  *   <li><b>Idempotent by name.</b> {@link #createImage} and {@link #createSnapshot} with a name that
  *       exists return the existing object when it is compatible (same size, source, parameters)
- *       and throw {@link StorageException.Conflict} otherwise. Deleting what does not exist
- *       succeeds.</li>
+ *       and throw {@link StorageException.Conflict} otherwise. Compatibility compares the request
+ *       the object was created for: a later resize does not make the original request
+ *       incompatible. Deleting what does not exist succeeds.</li>
  *   <li><b>Crash-safe.</b> The name is reserved in a journal before anything is created, a failed
  *       create undoes what it did, and a repeated delete finishes a half-done one. After a crash
  *       and restart, objects exist exactly for the names whose create returned.</li>
@@ -59,7 +60,11 @@ public interface StorageBackend extends AutoCloseable {
      */
     void deleteImage(ObjectId id, Credentials credentials) throws StorageException;
 
-    /** Grows the image to at least {@code sizeBytes}; shrinking is refused with {@link StorageException.OutOfRange}. */
+    /**
+     * Grows the image to {@code sizeBytes}; the same size returns it unchanged, a smaller one (a
+     * shrink) is refused with {@link StorageException.OutOfRange}. (CSI's "already at least that
+     * big is OK" is the service layer's comparison before it calls this.)
+     */
     Image resizeImage(ObjectId id, long sizeBytes, Credentials credentials) throws StorageException;
 
     /** Images in a stable order, one page at a time. */
