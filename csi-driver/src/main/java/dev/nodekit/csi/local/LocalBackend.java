@@ -332,6 +332,18 @@ public final class LocalBackend implements StorageBackend {
     }
 
     @Override
+    public Optional<String> imageCondition(ObjectId id, Credentials credentials) throws StorageException {
+        ensureOpen();
+        JournalRecord r = ready(RecordKind.IMAGE, id)
+                .orElseThrow(() -> new StorageException.NotFound("image " + id + " not found"));
+        Path file = journal.dataFile(r);
+        if (!Files.isRegularFile(file)) {
+            return Optional.of("the data file " + file + " of image " + id + " is missing");
+        }
+        return Optional.empty();
+    }
+
+    @Override
     public void deleteImage(ObjectId id, Credentials credentials) throws StorageException {
         ensureOpen();
         if (!ours(RecordKind.IMAGE, id)) {

@@ -54,6 +54,20 @@ public interface StorageBackend extends AutoCloseable {
     Optional<Image> findImageByName(String name, Credentials credentials) throws StorageException;
 
     /**
+     * Why the image is not usable although it exists (its data is gone, its storage reports an
+     * error), for ControllerGetVolume's volume condition; empty when it is healthy. The default
+     * knows of no such state.
+     *
+     * @throws StorageException.NotFound when the image does not exist
+     */
+    default Optional<String> imageCondition(ObjectId id, Credentials credentials) throws StorageException {
+        if (findImage(id, credentials).isEmpty()) {
+            throw new StorageException.NotFound("image " + id + " not found");
+        }
+        return Optional.empty();
+    }
+
+    /**
      * Deletes the image; succeeds when it does not exist. Snapshots of it stay usable (they are
      * independent of their source); an image that is attached somewhere fails with
      * {@link StorageException.FailedPrecondition}.

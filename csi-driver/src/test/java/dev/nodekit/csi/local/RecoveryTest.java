@@ -243,6 +243,8 @@ class RecoveryTest {
         try (LocalBackend b = open()) {
             assertThat(b.recovery().lost()).containsExactly(r.id());
             assertThat(b.findImage(r.objectId(), Credentials.none())).isPresent();
+            assertThat(b.imageCondition(r.objectId(), Credentials.none())).hasValueSatisfying(
+                    c -> assertThat(c).contains("is missing"));
         }
     }
 

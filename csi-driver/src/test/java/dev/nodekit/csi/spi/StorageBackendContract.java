@@ -146,6 +146,7 @@ public abstract class StorageBackendContract {
         assertThat(backend.findImage(first.id(), credentials())).contains(first);
         assertThat(backend.findImageByName(spec.name(), credentials())).contains(first);
         assertThat(allImages()).contains(first);
+        assertThat(backend.imageCondition(first.id(), credentials())).as("a new image is healthy").isEmpty();
     }
 
     @Test
@@ -174,6 +175,8 @@ public abstract class StorageBackendContract {
                 image.id().pool(), UUID.randomUUID());
         assertThat(backend.findSnapshot(unknownSnapshot, credentials())).isEmpty();
         assertThatThrownBy(() -> backend.resizeImage(unknown, imageSize() * 2, credentials()))
+                .isInstanceOf(StorageException.NotFound.class);
+        assertThatThrownBy(() -> backend.imageCondition(unknown, credentials()))
                 .isInstanceOf(StorageException.NotFound.class);
         assertThatThrownBy(() -> backend.createSnapshot(new SnapshotSpec(prefix + "s", unknown, Map.of()),
                 credentials())).isInstanceOf(StorageException.NotFound.class);
