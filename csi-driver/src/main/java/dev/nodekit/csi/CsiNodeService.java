@@ -495,8 +495,8 @@ public final class CsiNodeService extends NodeGrpc.NodeImplBase {
             }
             MountInfo m = mounts.findByMountPoint(path)
                     .orElseThrow(() -> Requests.notFound("volume " + id + " is not mounted at " + path));
-            Optional<Image> image = backend.findImage(id, Credentials.none());
             Optional<Attachment> att = backend.findAttachment(id);
+            String imageProblem = imageProblem(id);
             boolean block = !Files.isDirectory(path);
             if (att.isPresent()) {
                 boolean ours = block ? mounts.locate(att.get().device()).map(l -> l.equals(FilesystemLocation.of(m)))
@@ -516,12 +516,31 @@ public final class CsiNodeService extends NodeGrpc.NodeImplBase {
                 b.addUsage(VolumeUsage.newBuilder().setUnit(VolumeUsage.Unit.INODES).setTotal(u.totalInodes())
                         .setAvailable(u.freeInodes()).setUsed(u.usedInodes()));
             }
-            String problem = image.isEmpty() ? "the backing image of volume " + id + " is gone"
+            String problem = !imageProblem.isEmpty() ? imageProblem
                     : att.isEmpty() ? "the block device of volume " + id + " is gone (not attached on this node)" : "";
             b.setVolumeCondition(VolumeCondition.newBuilder().setAbnormal(!problem.isEmpty())
                     .setMessage(problem.isEmpty() ? "volume is healthy" : problem));
             return b.build();
         });
+    }
+
+    /**
+     * Why the volume's backing image is not usable, or empty text: checked only where the backend
+     * can read without secrets (NodeGetVolumeStats carries none), and a backend that cannot answer
+     * now (an unreachable cluster) does not fail the stats call: kubelet polls it every minute.
+     */
+    private String imageProblem(ObjectId id) {
+        if (!backend.features().contains(StorageBackend.Feature.READS_WITHOUT_SECRETS)) {
+            return "";
+        }
+        try {
+            return backend.findImage(id, Credentials.none()).isPresent() ? ""
+                    : "the backing image of volume " + id + " is gone";
+        } catch (StorageException e) {
+            log.atWarn().addKeyValue("volume_id", id).addKeyValue("error", e.getMessage())
+                    .log("cannot check the backing image for the volume stats");
+            return "";
+        }
     }
 
     @Override
@@ -606,8 +625,12 @@ public final class CsiNodeService extends NodeGrpc.NodeImplBase {
 
     @Override
     public void nodeGetInfo(NodeGetInfoRequest req, StreamObserver<NodeGetInfoResponse> out) {
-        out.onNext(NodeGetInfoResponse.newBuilder().setNodeId(nodeId).setMaxVolumesPerNode(maxVolumesPerNode)
-                .setAccessibleTopology(topology.toProto()).build());
+        NodeGetInfoResponse.Builder b = NodeGetInfoResponse.newBuilder().setNodeId(nodeId)
+                .setMaxVolumesPerNode(maxVolumesPerNode);
+        if (backend.features().contains(StorageBackend.Feature.NODE_LOCAL)) {
+            b.setAccessibleTopology(topology.toProto());
+        }
+        out.onNext(b.build());
         out.onCompleted();
     }
 
