@@ -42,6 +42,9 @@ final class Sessions implements AutoCloseable {
     private record Key(String clusterId, String userId, String keyHash) {
     }
 
+    /** Stack for librados' connect: 8 MiB, the size of a native thread's default stack. */
+    static final long LARGE_STACK_BYTES = 8L << 20;
+
     private final RbdConfig config;
     private final Clock clock;
     private final Connector connector;
@@ -83,13 +86,58 @@ final class Sessions implements AutoCloseable {
                 cluster.operationTimeout(), cluster.operationTimeout());
         long start = System.nanoTime();
         try {
-            RadosCluster rados = connector.connect(rc);
+            RadosCluster rados = onLargeStack(() -> connector.connect(rc));
             log.atInfo().addKeyValue("cluster_id", cluster.clusterID()).addKeyValue("user", creds.userId())
                     .addKeyValue("duration_ms", (System.nanoTime() - start) / 1_000_000).log("connected to Ceph");
             return new Session(cluster, rados, key, clock);
         } catch (CephException e) {
             throw Errors.map(e, "connecting to Ceph cluster '" + cluster.clusterID() + "' as user '" + creds.userId() + "'");
         }
+    }
+
+    /**
+     * Runs a connect on a thread with a large stack: librados' connect (cephx handshake, monitor
+     * session setup) needs more than the 512 KiB that nodekit's launcher gives Java threads
+     * ({@code -Xss512k}) and overflowing it kills the process without a trace. The thread is
+     * joined; a connect is bounded by the connect timeout.
+     */
+    private static RadosCluster onLargeStack(Connect call) throws CephException {
+        RadosCluster[] result = new RadosCluster[1];
+        CephException[] failure = new CephException[1];
+        RuntimeException[] bug = new RuntimeException[1];
+        Thread t = new Thread(null, () -> {
+            try {
+                result[0] = call.connect();
+            } catch (CephException e) {
+                failure[0] = e;
+            } catch (RuntimeException e) {
+                bug[0] = e;
+            }
+        }, "rados-connect", LARGE_STACK_BYTES);
+        t.start();
+        try {
+            t.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            try {
+                t.join();
+            } catch (InterruptedException again) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (failure[0] != null) {
+            throw failure[0];
+        }
+        if (bug[0] != null) {
+            throw bug[0];
+        }
+        return result[0];
+    }
+
+    /** A connect attempt. */
+    @FunctionalInterface
+    private interface Connect {
+        RadosCluster connect() throws CephException;
     }
 
     /** Drops {@code s} (after a blocklist): closed when its last lease ends, never handed out again. */

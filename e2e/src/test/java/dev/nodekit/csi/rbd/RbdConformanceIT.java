@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
 
@@ -33,10 +32,12 @@ import dev.nodekit.spec.csi.v1.ControllerServiceCapability;
  * started through the launcher, on the shared Ceph fixture: volumes are RBD images, stage and
  * publish go through rbd-fuse and loop devices with real mkfs and mounts. The secrets of the
  * restricted user go with every request that has a secrets field; the config also names a
- * credential file, so ListVolumes and GetCapacity are offered and tested too. Afterwards nothing
+ * credential file, so ListVolumes and GetCapacity are offered and tested too. The volumes are XFS
+ * (512 MiB: mkfs.xfs refuses less than 300 MB) because the expansion check grows the filesystem
+ * online, which ext4 cannot do without CAP_SYS_RESOURCE on this host. Afterwards nothing
  * of the run may be left: no mount, loop device or rbd-fuse daemon, no image in the pool.
  */
-@Requires({Requirement.ROOT, Requirement.CEPH, Requirement.RBD_FUSE, Requirement.LOOP_DEVICES})
+@Requires({Requirement.ROOT, Requirement.CEPH, Requirement.RBD_FUSE, Requirement.LOOP_DEVICES, Requirement.XFS})
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class RbdConformanceIT {
     static CephCluster cluster;
@@ -54,8 +55,8 @@ class RbdConformanceIT {
                 .withArgs("--backend", "rbd", "--ceph-config", config.toString(), "--driver-name", "rbd.csi.nodekit.dev"),
                 Duration.ofSeconds(90));
         target = CsiTarget.connect(new CsiTarget.Config(driver.endpoint(), Optional.empty(), work.resolve("staging"),
-                work.resolve("target"), RbdTestCluster.parameters(cluster), RbdTestCluster.secrets(cluster), 64L << 20,
-                CsiTarget.AccessType.MOUNT, "ext4", Duration.ofSeconds(120)));
+                work.resolve("target"), RbdTestCluster.parameters(cluster), RbdTestCluster.secrets(cluster), 512L << 20,
+                CsiTarget.AccessType.MOUNT, "xfs", Duration.ofSeconds(120)));
     }
 
     @AfterAll
@@ -104,7 +105,5 @@ class RbdConformanceIT {
         String images = cluster.adminOk("rbd", "ls", "-p", cluster.pool());
         assertThat(images.lines().filter(l -> l.startsWith("csi-"))).as("images of the suite left in %s; driver log:%n%s",
                 cluster.pool(), driver.logTail(20)).isEmpty();
-        Map<String, String> unused = Map.of();
-        assertThat(unused).isEmpty();
     }
 }
