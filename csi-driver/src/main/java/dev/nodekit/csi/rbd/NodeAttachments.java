@@ -142,11 +142,12 @@ final class NodeAttachments implements AutoCloseable {
     private AttachmentRecord startDaemon(AttachmentRecord r, CephCredentials creds) throws StorageException {
         Path mnt = Path.of(r.mountpoint());
         try {
-            Files.createDirectories(mnt);
             if (mounts.isMountPoint(mnt)) {
-                // a dead daemon's mount (ENOTCONN): detach it lazily, the loop device may still hold it
+                // A dead daemon's mount: any stat of it fails with ENOTCONN. Detach it lazily (a loop
+                // device may still hold it) before touching the directory.
                 runner.run(Command.of("fusermount", "-u", "-z", mnt.toString()).withTimeout(TOOL_TIMEOUT));
             }
+            Files.createDirectories(mnt);
         } catch (IOException | CommandException e) {
             throw new StorageException.Internal("preparing rbd-fuse mountpoint " + mnt + ": " + e.getMessage(), e);
         }

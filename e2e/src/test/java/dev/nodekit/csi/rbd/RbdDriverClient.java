@@ -61,6 +61,27 @@ final class RbdDriverClient implements AutoCloseable {
         controller(60).deleteVolume(DeleteVolumeRequest.newBuilder().setVolumeId(id).putAllSecrets(secrets).build());
     }
 
+    /**
+     * DeleteVolume as the external-provisioner does it: "in use" (a watch a killed rbd-fuse left,
+     * until the OSD drops it after 30 s) is retried.
+     */
+    void deleteVolumeEventually(String id, java.time.Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            try {
+                deleteVolume(id);
+                return;
+            } catch (io.grpc.StatusRuntimeException e) {
+                if (e.getStatus().getCode() != io.grpc.Status.Code.FAILED_PRECONDITION
+                        || !String.valueOf(e.getStatus().getDescription()).contains("in use")
+                        || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                Thread.sleep(1000);
+            }
+        }
+    }
+
     /** Threads of a process now ({@code Threads:} of /proc/PID/status): Java and native ones. */
     static int threads(long pid) throws java.io.IOException {
         List<String> lines = Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"));
