@@ -1006,6 +1006,11 @@ public final class RbdBackend implements StorageBackend {
         }
     }
 
+    /** The background work, for tests that wait for it. */
+    Background backgroundForTests() {
+        return background;
+    }
+
     @Override
     public void close() {
         background.close();
