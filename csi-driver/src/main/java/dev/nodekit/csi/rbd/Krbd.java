@@ -51,6 +51,9 @@ final class Krbd {
         if (!DEVICE.matcher(device.toString()).matches()) {
             throw new IllegalArgumentException("not an rbd device: " + device);
         }
-        runner.runChecked(Command.of("rbd", "unmap", device.toString()).withTimeout(TIMEOUT));
+        CommandResult r = runner.run(Command.of("rbd", "unmap", device.toString()).withTimeout(TIMEOUT));
+        if (!r.succeeded() && java.nio.file.Files.exists(device)) {
+            r.checkSuccess(); // still mapped: a real failure (busy, ...)
+        }
     }
 }

@@ -302,7 +302,7 @@ final class NodeAttachments implements AutoCloseable {
     private void teardown(AttachmentRecord r) throws StorageException {
         try {
             if (r.mounter().equals("krbd")) {
-                if (r.device() != null && Files.exists(Path.of(r.device()))) {
+                if (r.device() != null) {
                     Krbd.unmap(runner, Path.of(r.device()));
                 }
                 Failpoints.hit(Point.RBD_DETACH_LOOP_DETACHED);
