@@ -1,5 +1,6 @@
 package dev.nodekit.csi;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumSet;
@@ -129,8 +130,25 @@ public final class CsiControllerService extends ControllerGrpc.ControllerImplBas
     private final ControllerGetCapabilitiesResponse capabilities;
     private final Set<ControllerServiceCapability.RPC.Type> advertised;
     private final boolean nodeLocal;
+    /**
+     * The backend's minimum and maximum volume size per parameter set, re-read after
+     * {@link #limitsTtlNanos}: they are configuration, while asking for them costs a statvfs and a
+     * mount-table scan on every create (measured: most of a 3 ms create on tmpfs).
+     */
+    private final Map<Map<String, String>, CachedLimits> limits = new java.util.concurrent.ConcurrentHashMap<>();
+    private final long limitsTtlNanos;
+    static final Duration LIMITS_TTL = Duration.ofSeconds(30);
+
+    /** Sizes a backend allows, and when they were read. */
+    private record CachedLimits(long min, long max, long readAt) {
+    }
 
     CsiControllerService(StorageBackend backend, Topology topology, WorkLimiter limiter) {
+        this(backend, topology, limiter, LIMITS_TTL);
+    }
+
+    CsiControllerService(StorageBackend backend, Topology topology, WorkLimiter limiter, Duration limitsTtl) {
+        this.limitsTtlNanos = limitsTtl.toNanos();
         this.backend = Objects.requireNonNull(backend, "backend");
         this.topology = Objects.requireNonNull(topology, "topology");
         this.limiter = Objects.requireNonNull(limiter, "limiter");
@@ -204,11 +222,10 @@ public final class CsiControllerService extends ControllerGrpc.ControllerImplBas
                     return CreateVolumeResponse.newBuilder().setVolume(volume(existing.get())).build();
                 }
                 long sourceBytes = sourceSize(source, creds);
-                Capacity limits = backend.capacity(params.withPool(), creds);
+                CachedLimits bounds = limits(params.withPool(), creds);
                 long floor = access.type() == VolumeAccess.Type.MOUNT && access.fsType().equals("xfs")
                         ? Sizes.XFS_MIN_BYTES : 0;
-                long size = Sizes.forCreate(range, sourceBytes, floor, limits.minimumVolumeSize(),
-                        limits.maximumVolumeSize());
+                long size = Sizes.forCreate(range, sourceBytes, floor, bounds.min(), bounds.max());
                 ImageSpec spec = new ImageSpec(name, params.pool(), size, source, params.backend(), access.metadata());
                 Image image;
                 if (source.isPresent()) {
@@ -292,11 +309,12 @@ public final class CsiControllerService extends ControllerGrpc.ControllerImplBas
             }
             Page<Image> page = backend.listImages(new PageRequest(req.getStartingToken(), req.getMaxEntries()),
                     Credentials.none());
-            VolumeCondition condition = condition(backend.health());
+            Health health = backend.health();
             ListVolumesResponse.Builder b = ListVolumesResponse.newBuilder();
             for (Image image : page.items()) {
                 b.addEntries(ListVolumesResponse.Entry.newBuilder().setVolume(volume(image))
-                        .setStatus(ListVolumesResponse.VolumeStatus.newBuilder().setVolumeCondition(condition)));
+                        .setStatus(ListVolumesResponse.VolumeStatus.newBuilder()
+                                .setVolumeCondition(condition(health, image.id(), Credentials.none()))));
             }
             page.nextToken().ifPresent(b::setNextToken);
             return b.build();
@@ -433,7 +451,7 @@ public final class CsiControllerService extends ControllerGrpc.ControllerImplBas
             try (OperationLocks.Held held = locks.tryAcquire("volume", OperationLocks.idKey(id.encode()))) {
                 Image image = backend.findImage(id, creds)
                         .orElseThrow(() -> Requests.notFound("volume " + id + " does not exist"));
-                long max = backend.capacity(image.parameters(), creds).maximumVolumeSize();
+                long max = limits(image.parameters(), creds).max();
                 long size = Sizes.forExpand(req.getCapacityRange(), image.sizeBytes(), max);
                 Image grown = image;
                 if (size > image.sizeBytes()) {
@@ -456,11 +474,25 @@ public final class CsiControllerService extends ControllerGrpc.ControllerImplBas
                     .orElseThrow(() -> Requests.notFound("volume " + id + " does not exist"));
             return ControllerGetVolumeResponse.newBuilder().setVolume(volume(image))
                     .setStatus(ControllerGetVolumeResponse.VolumeStatus.newBuilder()
-                            .setVolumeCondition(condition(backend.health())))
+                            .setVolumeCondition(condition(backend.health(), id, Credentials.none())))
                     .build();
         });
     }
 
+
+    private CachedLimits limits(Map<String, String> params, Credentials creds) throws StorageException {
+        long now = System.nanoTime();
+        CachedLimits c = limits.get(params);
+        if (c == null || now - c.readAt() >= limitsTtlNanos) {
+            Capacity cap = backend.capacity(params, creds);
+            c = new CachedLimits(cap.minimumVolumeSize(), cap.maximumVolumeSize(), now);
+            if (limits.size() > 64) {
+                limits.clear();
+            }
+            limits.put(Map.copyOf(params), c);
+        }
+        return c;
+    }
 
     /** A same-name volume must match the request: size within range, same source, parameters and access. */
     private static void checkCompatible(Image existing, CapacityRange range, Optional<ContentSource> source,
@@ -600,10 +632,26 @@ public final class CsiControllerService extends ControllerGrpc.ControllerImplBas
                 .setReadyToUse(s.readyToUse()).build();
     }
 
-    private static VolumeCondition condition(Health h) {
-        return h.healthy() ? VolumeCondition.newBuilder().setAbnormal(false).setMessage("volume is healthy").build()
-                : VolumeCondition.newBuilder().setAbnormal(true).setMessage("storage backend unhealthy: " + h.message())
-                        .build();
+    /**
+     * Abnormal when the backend is unhealthy or reports a problem with the image itself (its data
+     * is gone); an image deleted between the listing and this look-up is reported as such.
+     */
+    private VolumeCondition condition(Health h, ObjectId id, Credentials creds) throws StorageException {
+        if (!h.healthy()) {
+            return abnormal("storage backend unhealthy: " + h.message());
+        }
+        Optional<String> problem;
+        try {
+            problem = backend.imageCondition(id, creds);
+        } catch (StorageException.NotFound e) {
+            return abnormal("volume " + id + " no longer exists");
+        }
+        return problem.isPresent() ? abnormal(problem.get())
+                : VolumeCondition.newBuilder().setAbnormal(false).setMessage("volume is healthy").build();
+    }
+
+    private static VolumeCondition abnormal(String message) {
+        return VolumeCondition.newBuilder().setAbnormal(true).setMessage(message).build();
     }
 
     private static String describe(Optional<ContentSource> s) {

@@ -31,8 +31,18 @@ import dev.nodekit.csi.spi.StorageBackend;
  */
 public final class CsiDriver implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(CsiDriver.class);
-    /** Longest a heavy operation waits for a slot when its call has no deadline. */
-    static final Duration HEAVY_MAX_WAIT = Duration.ofMinutes(2);
+    /**
+     * Longest a heavy operation waits for a slot (less when its call's deadline is nearer). A
+     * waiting call holds a handler thread, so waits are kept short: past this the call is ABORTED
+     * and the sidecar retries with backoff, and Probe never queues for long behind parked calls.
+     */
+    static final Duration HEAVY_MAX_WAIT = Duration.ofSeconds(30);
+    /**
+     * gRPC handler threads. Enough for kubelet and four sidecars (10 workers each in the
+     * DaemonSet) with heavy calls parked in the {@link WorkLimiter}; each idle thread costs stack
+     * memory against the 96 MiB RSS goal. Calls beyond it queue, they are not refused.
+     */
+    static final int HANDLER_THREADS = 16;
 
     private final CsiConfig config;
     private final StorageBackend backend;
@@ -72,7 +82,7 @@ public final class CsiDriver implements AutoCloseable {
         Objects.requireNonNull(env, "env");
         Topology topology = new Topology(config.topologyKey(), config.nodeId());
         WorkLimiter limiter = new WorkLimiter(config.maxHeavyOperations(), HEAVY_MAX_WAIT, env.metrics());
-        UdsServer.Builder b = UdsServer.builder(config.socket());
+        UdsServer.Builder b = UdsServer.builder(config.socket()).executorThreads(HANDLER_THREADS);
         b.addService(new CsiIdentityService(config.driverName(), BuildInfo.current().versionWithCommit(),
                 CsiIdentityService.driverCapabilities(config.mode().controller(),
                         backend.features().contains(StorageBackend.Feature.NODE_LOCAL)), () -> health(backend)));

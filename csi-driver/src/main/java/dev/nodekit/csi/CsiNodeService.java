@@ -496,7 +496,7 @@ public final class CsiNodeService extends NodeGrpc.NodeImplBase {
             MountInfo m = mounts.findByMountPoint(path)
                     .orElseThrow(() -> Requests.notFound("volume " + id + " is not mounted at " + path));
             Optional<Attachment> att = backend.findAttachment(id);
-            String imageProblem = imageProblem(id);
+            ImageCheck imageCheck = imageCheck(id);
             boolean block = !Files.isDirectory(path);
             if (att.isPresent()) {
                 boolean ours = block ? mounts.locate(att.get().device()).map(l -> l.equals(FilesystemLocation.of(m)))
@@ -516,8 +516,9 @@ public final class CsiNodeService extends NodeGrpc.NodeImplBase {
                 b.addUsage(VolumeUsage.newBuilder().setUnit(VolumeUsage.Unit.INODES).setTotal(u.totalInodes())
                         .setAvailable(u.freeInodes()).setUsed(u.usedInodes()));
             }
-            String problem = !imageProblem.isEmpty() ? imageProblem
-                    : att.isEmpty() ? "the block device of volume " + id + " is gone (not attached on this node)" : "";
+            String problem = imageCheck.gone() ? "the backing image of volume " + id + " is gone"
+                    : att.isEmpty() ? "the block device of volume " + id + " is gone (not attached on this node)"
+                    : imageCheck.problem();
             b.setVolumeCondition(VolumeCondition.newBuilder().setAbnormal(!problem.isEmpty())
                     .setMessage(problem.isEmpty() ? "volume is healthy" : problem));
             return b.build();
@@ -529,18 +530,24 @@ public final class CsiNodeService extends NodeGrpc.NodeImplBase {
      * can read without secrets (NodeGetVolumeStats carries none), and a backend that cannot answer
      * now (an unreachable cluster) does not fail the stats call: kubelet polls it every minute.
      */
-    private String imageProblem(ObjectId id) {
+    private ImageCheck imageCheck(ObjectId id) {
         if (!backend.features().contains(StorageBackend.Feature.READS_WITHOUT_SECRETS)) {
-            return "";
+            return ImageCheck.UNKNOWN;
         }
         try {
-            return backend.findImage(id, Credentials.none()).isPresent() ? ""
-                    : "the backing image of volume " + id + " is gone";
+            return new ImageCheck(false, backend.imageCondition(id, Credentials.none()).orElse(""));
+        } catch (StorageException.NotFound e) {
+            return new ImageCheck(true, "");
         } catch (StorageException e) {
             log.atWarn().addKeyValue("volume_id", id).addKeyValue("error", e.getMessage())
                     .log("cannot check the backing image for the volume stats");
-            return "";
+            return ImageCheck.UNKNOWN;
         }
+    }
+
+    /** Whether the image is gone, else what the backend says is wrong with it ("" when nothing or unknown). */
+    private record ImageCheck(boolean gone, String problem) {
+        static final ImageCheck UNKNOWN = new ImageCheck(false, "");
     }
 
     @Override

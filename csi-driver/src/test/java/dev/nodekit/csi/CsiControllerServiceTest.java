@@ -207,6 +207,37 @@ class CsiControllerServiceTest {
     }
 
     @Test
+    void theBackendsSizeLimitsAreReadOncePerParameterSetAndNotPerCreate() throws Exception {
+        FakeBackend backend = new FakeBackend(TestDriver.NODE, tmp.resolve("cached"));
+        backend.setLimits(8 * MIB, 0);
+        CsiControllerService svc = new CsiControllerService(backend, new dev.nodekit.csi.Topology(TestDriver.TOPOLOGY_KEY,
+                TestDriver.NODE), d.limiter, java.time.Duration.ofHours(1));
+        for (int i = 0; i < 5; i++) {
+            var out = new io.grpc.stub.StreamObserver<dev.nodekit.spec.csi.v1.CreateVolumeResponse>() {
+                dev.nodekit.spec.csi.v1.CreateVolumeResponse got;
+
+                @Override
+                public void onNext(dev.nodekit.spec.csi.v1.CreateVolumeResponse v) {
+                    got = v;
+                }
+
+                @Override
+                public void onError(Throwable t) {
+                    throw new AssertionError(t);
+                }
+
+                @Override
+                public void onCompleted() {
+                }
+            };
+            svc.createVolume(create("c" + i).setCapacityRange(CapacityRange.newBuilder().setRequiredBytes(MIB))
+                    .build(), out);
+            assertThat(out.got.getVolume().getCapacityBytes()).as("raised to the backend's minimum").isEqualTo(8 * MIB);
+        }
+        assertThat(backend.capacityCalls()).isEqualTo(1);
+    }
+
+    @Test
     void capacityExceededIsResourceExhausted() {
         expect(Code.RESOURCE_EXHAUSTED, () -> createVolume("too-big", FakeBackend.TOTAL + GIB));
     }
@@ -516,7 +547,7 @@ class CsiControllerServiceTest {
     }
 
     @Test
-    void getVolumeReportsTheBackendsCondition() {
+    void getVolumeReportsTheBackendsCondition() throws Exception {
         Volume v = createVolume("g", MIB);
         expect(Code.NOT_FOUND, () -> d.controller().controllerGetVolume(ControllerGetVolumeRequest.newBuilder()
                 .setVolumeId("ghost").build()));
@@ -524,6 +555,12 @@ class CsiControllerServiceTest {
                 .setVolumeId(v.getVolumeId()).build());
         assertThat(r.getVolume()).isEqualTo(v);
         assertThat(r.getStatus().getVolumeCondition().getAbnormal()).isFalse();
+        d.backend.breakImage(ObjectId.parse(v.getVolumeId(), ObjectId.Kind.VOLUME), "data file is missing");
+        assertThat(d.controller().controllerGetVolume(ControllerGetVolumeRequest.newBuilder()
+                .setVolumeId(v.getVolumeId()).build()).getStatus().getVolumeCondition().getMessage())
+                .isEqualTo("data file is missing");
+        assertThat(d.controller().listVolumes(ListVolumesRequest.getDefaultInstance()).getEntries(0).getStatus()
+                .getVolumeCondition().getAbnormal()).isTrue();
         d.backend.setHealth(Health.unhealthy("data dir is read-only"));
         assertThat(d.controller().controllerGetVolume(ControllerGetVolumeRequest.newBuilder()
                 .setVolumeId(v.getVolumeId()).build()).getStatus().getVolumeCondition())

@@ -379,6 +379,10 @@ class CsiNodeServiceTest {
                 .setVolumeId(id).setVolumePath(tmp.resolve("nowhere").toString()).build()));
 
         ObjectId oid = ObjectId.parse(id, ObjectId.Kind.VOLUME);
+        d.backend.breakImage(oid, "data file of the image is missing");
+        assertThat(d.node().nodeGetVolumeStats(NodeGetVolumeStatsRequest.newBuilder().setVolumeId(id)
+                .setVolumePath(target.toString()).build()).getVolumeCondition().getMessage())
+                .isEqualTo("data file of the image is missing");
         d.backend.loseDevice(oid);
         assertThat(d.node().nodeGetVolumeStats(NodeGetVolumeStatsRequest.newBuilder().setVolumeId(id)
                 .setVolumePath(target.toString()).build()).getVolumeCondition()).satisfies(c -> {

@@ -5,7 +5,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -67,6 +66,7 @@ public final class FakeBackend implements StorageBackend {
     private final Map<ObjectId, Attachment> attachments = new HashMap<>();
     private final Map<Path, Long> deviceSizes = new HashMap<>();
     private final Set<ObjectId> lost = new HashSet<>();
+    private final Map<ObjectId, String> broken = new HashMap<>();
     private final Map<String, Deque<StorageException>> failures = new HashMap<>();
     private volatile Health health = Health.ok();
     private volatile List<String> parameterKeys = List.of("tier");
@@ -75,6 +75,7 @@ public final class FakeBackend implements StorageBackend {
     private volatile Hook createHook = spec -> { };
     private volatile Hook snapshotHook = spec -> { };
     private final AtomicInteger creates = new AtomicInteger();
+    private final AtomicInteger capacityCalls = new AtomicInteger();
     private boolean closed;
 
     /** Runs inside an operation, outside the backend's lock. */
@@ -109,6 +110,7 @@ public final class FakeBackend implements StorageBackend {
         b.attachments.putAll(attachments);
         b.deviceSizes.putAll(deviceSizes);
         b.lost.addAll(lost);
+        b.broken.putAll(broken);
         b.devices.set(devices.get());
         b.parameterKeys = parameterKeys;
         b.maxVolume = maxVolume;
@@ -155,6 +157,11 @@ public final class FakeBackend implements StorageBackend {
         lost.add(id);
     }
 
+    /** The image's storage reports {@code reason} (its data file is gone...) while its record stays. */
+    public synchronized void breakImage(ObjectId id, String reason) {
+        broken.put(id, reason);
+    }
+
     /** The image vanishes behind the backend's back (someone removed the file). */
     public synchronized void vanish(ObjectId id) {
         Image i = images.remove(id);
@@ -196,6 +203,10 @@ public final class FakeBackend implements StorageBackend {
         return deviceSizes.containsKey(p);
     }
 
+    public int capacityCalls() {
+        return capacityCalls.get();
+    }
+
     public int createCalls() {
         return creates.get();
     }
@@ -224,6 +235,7 @@ public final class FakeBackend implements StorageBackend {
     @Override
     public synchronized Capacity capacity(Map<String, String> parameters, Credentials credentials)
             throws StorageException {
+        capacityCalls.incrementAndGet();
         fail("capacity");
         checkPool(Optional.ofNullable(parameters.get("pool")));
         return new Capacity(TOTAL - used(), TOTAL, maxVolume, minVolume);
@@ -287,6 +299,15 @@ public final class FakeBackend implements StorageBackend {
     public synchronized Optional<Image> findImage(ObjectId id, Credentials credentials) throws StorageException {
         fail("findImage");
         return Optional.ofNullable(images.get(id));
+    }
+
+    @Override
+    public synchronized Optional<String> imageCondition(ObjectId id, Credentials credentials) throws StorageException {
+        fail("imageCondition");
+        if (!images.containsKey(id)) {
+            throw new StorageException.NotFound("image " + id + " not found");
+        }
+        return Optional.ofNullable(broken.get(id));
     }
 
     @Override

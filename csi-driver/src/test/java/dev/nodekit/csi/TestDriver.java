@@ -59,7 +59,7 @@ final class TestDriver implements AutoCloseable {
         host = new FakeNodeHost(backend, table, runner);
         limiter = new WorkLimiter(heavyLimit, Duration.ofSeconds(30), metrics);
         Topology topology = new Topology(TOPOLOGY_KEY, NODE);
-        controllerService = new CsiControllerService(backend, topology, limiter);
+        controllerService = new CsiControllerService(backend, topology, limiter, Duration.ZERO);
         nodeService = new CsiNodeService(backend, NODE, 16, topology, new Mounter(runner, table.mounts()),
                 table.mounts(), new Filesystems(runner), limiter);
         Supplier<CsiIdentityService.Health> health = () -> backend.health().healthy()

@@ -86,7 +86,9 @@ public final class CsiDriverProcess implements AutoCloseable {
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         pb.environment().putAll(spec.env());
-        pb.environment().putIfAbsent("NODEKIT_LOG_LEVEL", "INFO");
+        // The driver's log is a file of its own: INFO unless the spec says otherwise, whatever the
+        // level of the process starting it (Maven runs tests at WARN).
+        pb.environment().put("NODEKIT_LOG_LEVEL", spec.env().getOrDefault("NODEKIT_LOG_LEVEL", "INFO"));
         CsiDriverProcess p = new CsiDriverProcess(spec.socket(), log, pb.start());
         try {
             p.awaitReady(timeout);

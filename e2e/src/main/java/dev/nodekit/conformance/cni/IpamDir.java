@@ -10,7 +10,9 @@ import java.util.stream.Stream;
 /**
  * Reads a host-local style IPAM data dir ({@code <dataDir>/<network name>/}): one file per
  * allocated address named by the address, plus {@code lock} and {@code last_reserved_ip.N}, which
- * are bookkeeping and stay after every release. nodekit's host-local writes the same format.
+ * are bookkeeping and stay after every release. nodekit's host-local writes the same format, plus a
+ * {@code .nodekit-format} version marker. As in host-local itself (its {@code GetByID} parses each
+ * file name as an IP), only files named by an address in Go's spelling are allocations.
  */
 final class IpamDir {
     private IpamDir() {
@@ -26,9 +28,13 @@ final class IpamDir {
         }
     }
 
-    /** True unless the name is host-local bookkeeping ({@code lock}, {@code last_reserved_ip.*}). */
+    /** True when the name is an address in Go's spelling (not {@code lock}, {@code last_reserved_ip.*}, markers). */
     static boolean isAllocation(String name) {
-        return !name.equals("lock") && !name.startsWith("last_reserved_ip.");
+        try {
+            return IpCidr.canonical(IpCidr.parseAddress(name)).equals(name);
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
     }
 
     /** True when {@code dir} holds the allocation file of {@code address} (Go's file name: canonical text, ':' kept). */

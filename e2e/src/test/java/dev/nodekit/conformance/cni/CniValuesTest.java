@@ -130,7 +130,8 @@ class CniValuesTest {
     @Test
     void ipamDirKeepsBookkeepingApart() throws IOException {
         assertThat(IpamDir.allocations(dir.resolve("missing"))).isEmpty();
-        for (String f : List.of("lock", "last_reserved_ip.0", "last_reserved_ip.1", "10.201.7.2", "fd00::5")) {
+        for (String f : List.of("lock", "last_reserved_ip.0", "last_reserved_ip.1", "10.201.7.2", "fd00::5",
+                ".nodekit-format")) {
             Files.writeString(dir.resolve(f), "x");
         }
         assertThat(IpamDir.allocations(dir)).containsExactly("10.201.7.2", "fd00::5");

@@ -29,8 +29,12 @@ import dev.nodekit.e2e.CsiDriverProcess;
 /**
  * The whole CSI conformance suite against {@code nodekit csi --backend local}, started through the
  * launcher (production JVM flags) and reached over its real unix socket, with real loop devices,
- * mkfs and mounts. Afterwards the driver's RSS must be within its budget and nothing of the test
- * may be left mounted or attached.
+ * mkfs and mounts, three times: XFS mount volumes (every check), raw block volumes, and ext4 mount
+ * volumes. The ext4 run leaves out {@code csi.expansion.node.expand}: on a host whose plugin lacks
+ * CAP_SYS_RESOURCE (this one) ext4 cannot grow while mounted, the driver answers
+ * FAILED_PRECONDITION and grows it at the next stage, which CsiNodeServiceTest covers. Afterwards
+ * the driver's RSS must be within its budget and nothing of the test may be left mounted or
+ * attached.
  */
 @Requires({Requirement.ROOT, Requirement.LOOP_DEVICES, Requirement.XFS})
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -39,31 +43,43 @@ class CsiConformanceIT {
 
     static Path work;
     static CsiDriverProcess driver;
-    static CsiTarget target;
-    static long suiteNanos;
 
     @BeforeAll
     static void start() throws Exception {
         work = Files.createTempDirectory("nodekit-csi-conf-");
         driver = CsiDriverProcess.start(CsiDriverProcess.Spec.in(work.resolve("driver"), "conformance-node"),
                 Duration.ofSeconds(90));
-        target = CsiTarget.connect(new CsiTarget.Config(driver.endpoint(), Optional.empty(), work.resolve("staging"),
-                work.resolve("target"), Map.of(), Map.of(), 64L << 20, CsiTarget.AccessType.MOUNT, "ext4",
+    }
+
+    /** A target on the driver; the suite creates and removes its staging and target dirs below these. */
+    static CsiTarget target(String name, CsiTarget.AccessType type, String fs, long size) {
+        return CsiTarget.connect(new CsiTarget.Config(driver.endpoint(), Optional.empty(),
+                work.resolve(name + "/staging"), work.resolve(name + "/target"), Map.of(), Map.of(), size, type, fs,
                 Duration.ofSeconds(120)));
+    }
+
+    static Stream<DynamicTest> run(String name, CsiTarget target, RunOptions options) {
+        long start = System.nanoTime();
+        return Stream.concat(JUnitSuites.dynamicTests(CsiSuites.all(), () -> target, options),
+                Stream.of(DynamicTest.dynamicTest(name + "-done", () -> {
+                    target.close();
+                    System.out.printf("CSI suite (%s) ran in %.1f s%n", name, (System.nanoTime() - start) / 1e9);
+                })));
     }
 
     @AfterAll
     static void stop() throws Exception {
-        if (target != null) {
-            target.close();
-        }
-        if (driver != null) {
-            assertThat(driver.stop(Duration.ofSeconds(20))).as("driver exit status after SIGTERM").isZero();
-        }
-        if (work != null) {
-            try {
+        try {
+            if (driver != null) {
+                // The JVM exits 143 (128 + SIGTERM) after its shutdown hook drained the server.
+                assertThat(driver.stop(Duration.ofSeconds(20))).as("driver exit status after SIGTERM").isIn(0, 143);
+                assertThat(driver.logTail(20)).contains("gRPC server stopped");
+            }
+            if (work != null) {
                 HostState.assertClean(work);
-            } finally {
+            }
+        } finally {
+            if (work != null) {
                 HostState.forceClean(work);
                 HostState.deleteTree(work);
             }
@@ -72,16 +88,24 @@ class CsiConformanceIT {
 
     @Order(1)
     @TestFactory
-    Stream<DynamicTest> csiSuite() {
-        long start = System.nanoTime();
-        return Stream.concat(JUnitSuites.dynamicTests(CsiSuites.all(), () -> target, RunOptions.defaults()),
-                Stream.of(DynamicTest.dynamicTest("suite-duration", () -> {
-                    suiteNanos = System.nanoTime() - start;
-                    System.out.printf("CSI suite ran in %.1f s%n", suiteNanos / 1e9);
-                })));
+    Stream<DynamicTest> xfsMountVolumes() {
+        return run("xfs", target("xfs", CsiTarget.AccessType.MOUNT, "xfs", 320L << 20), RunOptions.defaults());
     }
 
     @Order(2)
+    @TestFactory
+    Stream<DynamicTest> blockVolumes() {
+        return run("block", target("block", CsiTarget.AccessType.BLOCK, "ext4", 64L << 20), RunOptions.defaults());
+    }
+
+    @Order(3)
+    @TestFactory
+    Stream<DynamicTest> ext4MountVolumes() {
+        return run("ext4", target("ext4", CsiTarget.AccessType.MOUNT, "ext4", 64L << 20),
+                RunOptions.defaults().withSkip("^csi\\.expansion\\.node\\.expand$"));
+    }
+
+    @Order(4)
     @Test
     void driverRssAfterTheSuiteIsWithinItsBudget() throws Exception {
         assertThat(driver.isAlive()).as("driver alive after the suite; log:\n%s", driver.logTail(30)).isTrue();

@@ -6,8 +6,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -23,13 +21,11 @@ import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-
 import dev.nodekit.common.Requirement;
 import dev.nodekit.common.grpc.UdsChannels;
 import dev.nodekit.common.testing.Requires;
 import dev.nodekit.csi.Failpoints;
+import dev.nodekit.csi.local.LocalDataDirCheck;
 import dev.nodekit.e2e.CsiDriverProcess;
 import dev.nodekit.spec.csi.v1.ControllerGrpc;
 import dev.nodekit.spec.csi.v1.ListSnapshotsRequest;
@@ -55,7 +51,6 @@ import io.grpc.ManagedChannel;
 class CsiCrashIT {
     static final Duration START = Duration.ofSeconds(90);
     static final int THREADS = 6;
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     Path work;
 
@@ -150,16 +145,20 @@ class CsiCrashIT {
     private void verify(Path data, CsiDriverProcess driver, CrashWorkload load) throws Exception {
         // Every thread's first episode keeps its volume, so a non-vacuous run has at least one per thread.
         assertThat(load.volumes).as("volumes kept by the workload").hasSizeGreaterThanOrEqualTo(THREADS);
-        Disk disk = Disk.read(data);
-        assertThat(disk.states).as("journal states (no RESERVED or DELETING may be left)").allMatch("READY"::equals);
-        assertThat(disk.orphans).as("data files without a record, records without a data file").isEmpty();
-        assertThat(disk.quarantined).as("quarantined files").isEmpty();
-        assertThat(disk.attachments).as("attachment records left").isEmpty();
-        assertThat(disk.duplicateNames).as("names with more than one object").isEmpty();
-        assertThat(disk.images).as("images on disk = volumes whose create got OK and no delete did")
+        // Read from disk, not through the driver: reservations, half-done deletes, orphan or
+        // quarantined files and duplicate names are all "problems".
+        LocalDataDirCheck.Report disk = LocalDataDirCheck.inspect(data);
+        assertThat(disk.problems()).as("data dir invariants").isEmpty();
+        assertThat(disk.objects()).as("every record is READY").allMatch(o -> o.state().equals("READY"));
+        assertThat(disk.ready("IMAGE")).extracting(LocalDataDirCheck.Found::id)
+                .as("images on disk = volumes whose create got OK and no delete did")
                 .containsExactlyInAnyOrderElementsOf(load.volumes);
-        assertThat(disk.snapshots).as("snapshots on disk = snapshots whose create got OK and no delete did")
+        assertThat(disk.ready("SNAPSHOT")).extracting(LocalDataDirCheck.Found::id)
+                .as("snapshots on disk = snapshots whose create got OK and no delete did")
                 .containsExactlyInAnyOrderElementsOf(load.snapshots);
+        try (Stream<Path> s = Files.list(data.resolve("node/attachments"))) {
+            assertThat(s.toList()).as("attachment records (every episode unstaged)").isEmpty();
+        }
         assertThat(HostState.loopDevicesUnder(work)).as("loop devices").isEmpty();
         ManagedChannel ch = UdsChannels.forTarget(driver.endpoint());
         try {
@@ -196,62 +195,6 @@ class CsiCrashIT {
             }
         } finally {
             ch.shutdownNow();
-        }
-    }
-
-    /** The local backend's data dir as found on disk (layout: see dev.nodekit.csi.local). */
-    record Disk(List<String> images, List<String> snapshots, List<String> states, List<String> orphans,
-            List<String> quarantined, List<String> attachments, List<String> duplicateNames) {
-        static Disk read(Path data) throws IOException {
-            List<String> images = new ArrayList<>();
-            List<String> snapshots = new ArrayList<>();
-            List<String> states = new ArrayList<>();
-            List<String> orphans = new ArrayList<>();
-            Map<String, Integer> names = new HashMap<>();
-            try (Stream<Path> pools = Files.list(data.resolve("pools"))) {
-                for (Path pool : pools.toList()) {
-                    for (String kind : List.of("images", "snapshots")) {
-                        String dataSuffix = kind.equals("images") ? ".img" : ".snap";
-                        Path dir = pool.resolve(kind);
-                        if (!Files.isDirectory(dir)) {
-                            continue;
-                        }
-                        try (Stream<Path> files = Files.list(dir)) {
-                            for (Path f : files.toList()) {
-                                String n = f.getFileName().toString();
-                                if (n.endsWith(".json")) {
-                                    JsonNode r = JSON.readTree(f.toFile());
-                                    states.add(r.get("state").asText());
-                                    (kind.equals("images") ? images : snapshots).add(r.get("id").asText());
-                                    names.merge(kind + ":" + r.get("name").asText(), 1, Integer::sum);
-                                    Path dataFile = dir.resolve(n.replace(".json", dataSuffix));
-                                    if ("READY".equals(r.get("state").asText()) && !Files.exists(dataFile)) {
-                                        orphans.add("record without data: " + f);
-                                    }
-                                } else if (n.endsWith(dataSuffix)) {
-                                    if (!Files.exists(dir.resolve(n.replace(dataSuffix, ".json")))) {
-                                        orphans.add("data without record: " + f);
-                                    }
-                                } else {
-                                    orphans.add("unexpected file: " + f);
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-            List<String> dup = names.entrySet().stream().filter(e -> e.getValue() > 1).map(Map.Entry::getKey).toList();
-            return new Disk(images, snapshots, states, orphans, list(data.resolve("quarantine")),
-                    list(data.resolve("node/attachments")), dup);
-        }
-
-        private static List<String> list(Path dir) throws IOException {
-            if (!Files.isDirectory(dir)) {
-                return List.of();
-            }
-            try (Stream<Path> s = Files.list(dir)) {
-                return s.map(Path::toString).toList();
-            }
         }
     }
 }

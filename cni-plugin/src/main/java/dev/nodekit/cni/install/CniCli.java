@@ -1,0 +1,18 @@
+package dev.nodekit.cni.install;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Spec;
+
+/** {@code nodekit cni}: the CNI plugins' commands ({@code install}). */
+@Command(name = "cni", mixinStandardHelpOptions = true, description = "nodekit's CNI plugins.",
+        subcommands = {CniInstallCommand.class})
+public final class CniCli implements Runnable {
+    @Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+}
