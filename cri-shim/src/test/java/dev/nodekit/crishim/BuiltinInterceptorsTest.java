@@ -117,9 +117,17 @@ class BuiltinInterceptorsTest {
 
         Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> Files.exists(log)
                 && Files.readAllLines(log).size() == 5);
-        List<String> lines = Files.readAllLines(log);
         ObjectMapper m = new ObjectMapper();
-        JsonNode run = m.readTree(lines.get(0));
+        // lines are written as calls complete, off the call path: order by method, not by position
+        Map<String, JsonNode> byMethod = new java.util.HashMap<>();
+        for (String l : Files.readAllLines(log)) {
+            JsonNode n = m.readTree(l);
+            byMethod.put(n.get("method").asText(), n);
+        }
+        assertThat(byMethod).containsOnlyKeys("RunPodSandbox", "CreateContainer", "StartContainer", "ExecSync",
+                "StopContainer");
+        List<String> lines = Files.readAllLines(log);
+        JsonNode run = byMethod.get("RunPodSandbox");
         assertThat(run.get("method").asText()).isEqualTo("RunPodSandbox");
         assertThat(run.get("code").asText()).isEqualTo("OK");
         assertThat(run.get("pod_sandbox_id").asText()).isEqualTo("pod-1");
@@ -128,7 +136,7 @@ class BuiltinInterceptorsTest {
         assertThat(run.get("runtime_handler").asText()).isEqualTo("runc");
         assertThat(run.get("upstream").asText()).isEqualTo("default");
 
-        JsonNode create = m.readTree(lines.get(1));
+        JsonNode create = byMethod.get("CreateContainer");
         assertThat(create.get("container_id").asText()).isEqualTo("ctr-1");
         assertThat(create.get("image").asText()).isEqualTo("localhost/busybox:1");
         assertThat(create.get("env").get("DB_PASSWORD").asText()).isEqualTo("***");
@@ -136,16 +144,16 @@ class BuiltinInterceptorsTest {
         assertThat(create.get("env").get("STRIPE").asText()).isEqualTo("***");
         assertThat(create.get("env").get("MODE").asText()).isEqualTo("prod");
 
-        JsonNode start = m.readTree(lines.get(2));
+        JsonNode start = byMethod.get("StartContainer");
         assertThat(start.get("method").asText()).isEqualTo("StartContainer");
         assertThat(start.get("namespace").asText()).isEqualTo("shop"); // remembered from CreateContainer
         assertThat(start.get("image").asText()).isEqualTo("localhost/busybox:1");
 
-        JsonNode exec = m.readTree(lines.get(3));
+        JsonNode exec = byMethod.get("ExecSync");
         assertThat(exec.get("exit_code").asInt()).isEqualTo(3);
         assertThat(exec.get("command").toString()).isEqualTo("[\"sh\",\"-c\",\"***\"]");
 
-        JsonNode stop = m.readTree(lines.get(4));
+        JsonNode stop = byMethod.get("StopContainer");
         assertThat(stop.get("code").asText()).isEqualTo("NOT_FOUND");
         assertThat(stop.get("message").asText()).isEqualTo("gone");
         assertThat(String.join("\n", lines)).doesNotContain("hunter2", "sk_live_abc123", "swordfish", "ghp_x");

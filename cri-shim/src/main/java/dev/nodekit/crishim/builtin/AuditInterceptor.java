@@ -121,6 +121,25 @@ public final class AuditInterceptor implements CriInterceptor {
 
     private <Q extends Message, R extends Message> void registerOne(Hooks hooks, CriMethod<Q, R> m) {
         hooks.completed(m, (call, req, resp, outcome) -> sink.write(line(call, req, resp, outcome)));
+        // Completion hooks run after the answer is sent, so kubelet's next call (StartContainer right
+        // after CreateContainer) can be audited first: remember new ids before the answer goes out.
+        if (m.equals(CriMethods.RUN_POD_SANDBOX)) {
+            hooks.after(CriMethods.RUN_POD_SANDBOX, (call, req, resp) -> {
+                if (!resp.getPodSandboxId().isEmpty()) {
+                    pods.put(resp.getPodSandboxId(), PodRef.of(req.getConfig().getMetadata()));
+                }
+                return resp;
+            });
+        } else if (m.equals(CriMethods.CREATE_CONTAINER)) {
+            hooks.after(CriMethods.CREATE_CONTAINER, (call, req, resp) -> {
+                if (!resp.getContainerId().isEmpty()) {
+                    ContainerConfig c = req.getConfig();
+                    containers.put(resp.getContainerId(), new ContainerRef(c.getMetadata().getName(),
+                            c.getImage().getImage(), req.getPodSandboxId(), PodRef.of(req.getSandboxConfig().getMetadata())));
+                }
+                return resp;
+            });
+        }
     }
 
     /** The audit line of one call (no newline). */
