@@ -45,6 +45,8 @@ class NodeAttachmentsTest {
     Path state;
     RecordingCommandRunner runner;
     final Set<String> mounted = ConcurrentHashMap.newKeySet();
+    /** The fake rbd-fuse pid serving each mountpoint. */
+    final Map<String, Long> daemonOf = new ConcurrentHashMap<>();
     final List<List<String>> launched = new ArrayList<>();
     final List<Map<String, String>> envs = new ArrayList<>();
     final List<String> keysSeenAtLaunch = new ArrayList<>();
@@ -81,10 +83,10 @@ class NodeAttachmentsTest {
                     }
                 }
             });
-            // the daemon exits when its mount goes away
-            for (long pid = 4242; pid < nextPid; pid++) {
-                Path dir = proc.resolve(Long.toString(pid));
-                io(() -> deleteTree(dir));
+            // the daemon serving this mountpoint (and no other) exits when its mount goes away
+            Long pid = daemonOf.remove(mnt);
+            if (pid != null) {
+                io(() -> deleteTree(proc.resolve(Long.toString(pid))));
             }
             return new CommandResult(c.argv(), 0, "", "", Duration.ZERO);
         });
@@ -107,6 +109,7 @@ class NodeAttachmentsTest {
             Files.createDirectories(Path.of(mnt));
             Files.writeString(Path.of(mnt).resolve(image), "image");
             mounted.add(mnt);
+            daemonOf.put(mnt, pid);
             return pid;
         };
         Mounts mounts = Mounts.fromText(() -> {
@@ -225,7 +228,7 @@ class NodeAttachmentsTest {
         NodeAttachments n = node(fuseOnly());
         AttachTarget live = target(Optional.empty());
         AttachTarget dies = target(Optional.empty());
-        n.attach(live, CREDS);
+        Attachment liveBefore = n.attach(live, CREDS);
         Attachment before = n.attach(dies, CREDS);
         long deadPid = Long.parseLong(before.state().get("pid"));
         deleteTree(proc.resolve(Long.toString(deadPid)));
@@ -251,6 +254,10 @@ class NodeAttachmentsTest {
         Attachment healed = restarted.find(dies.volume()).orElseThrow();
         assertThat(healed.device()).isEqualTo(device);
         assertThat(healed.state().get("pid")).isNotEqualTo(Long.toString(deadPid));
+        assertThat(restarted.find(live.volume())).as("the live attachment is adopted untouched").contains(liveBefore);
+        assertThat(runner.argvs()).as("no command touched the live attachment")
+                .noneMatch(argv -> argv.contains(liveBefore.device().toString())
+                        || argv.contains(liveBefore.state().get("mountpoint")));
     }
 
     /** A file step inside a scripted command answer. */
