@@ -14,26 +14,27 @@ import dev.nodekit.e2e.ceph.CephCluster;
 /**
  * Test helpers around a {@link CephCluster} for the RBD backend: the {@code --ceph-config} of the
  * cluster, its credential directory (a mounted Secret's layout), the secrets of the restricted
- * user and the StorageClass parameters.
+ * user and the StorageClass parameters. Public for the node e2e test ({@code dev.nodekit.e2e.node}).
  */
-final class RbdTestCluster {
-    static final String CLUSTER_ID = "ceph-it";
+public final class RbdTestCluster {
+    /** The {@code clusterID} of the test cluster in {@code --ceph-config} and StorageClass parameters. */
+    public static final String CLUSTER_ID = "ceph-it";
 
     private RbdTestCluster() {
     }
 
     /** The secrets a request carries. */
-    static Map<String, String> secrets(CephCluster c) {
+    public static Map<String, String> secrets(CephCluster c) {
         return Map.of("userID", c.clientId(), "userKey", c.clientKey());
     }
 
     /** StorageClass parameters for the test pool. */
-    static Map<String, String> parameters(CephCluster c) {
+    public static Map<String, String> parameters(CephCluster c) {
         return Map.of("clusterID", CLUSTER_ID, "pool", c.pool());
     }
 
     /** A credential directory (files userID, userKey) under {@code dir}. */
-    static Path credentialDir(CephCluster c, Path dir) throws IOException {
+    public static Path credentialDir(CephCluster c, Path dir) throws IOException {
         Path d = Files.createDirectories(dir.resolve("ceph-secret"));
         write(d.resolve("userID"), c.clientId());
         write(d.resolve("userKey"), c.clientKey());
@@ -47,12 +48,12 @@ final class RbdTestCluster {
     }
 
     /** The config with defaults: a credential file, 10 s connect, 20 s per operation. */
-    static RbdConfig config(CephCluster c, Path credentials) {
+    public static RbdConfig config(CephCluster c, Path credentials) {
         return config(c, credentials, Duration.ofSeconds(10), Duration.ofSeconds(20), 4, 8);
     }
 
     /** Writes {@code config} as the YAML a driver reads with {@code --ceph-config}. */
-    static Path writeYaml(RbdConfig config, Path file) throws IOException {
+    public static Path writeYaml(RbdConfig config, Path file) throws IOException {
         StringBuilder y = new StringBuilder();
         y.append("instanceID: ").append(config.instanceID()).append('\n');
         y.append("softMaxCloneDepth: ").append(config.softMaxCloneDepth()).append('\n');
