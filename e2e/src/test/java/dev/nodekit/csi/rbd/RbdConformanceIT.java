@@ -66,7 +66,9 @@ class RbdConformanceIT {
         }
         try {
             if (driver != null) {
-                assertThat(driver.stop(Duration.ofSeconds(20))).as("driver exit status after SIGTERM").isZero();
+                // 143 is the JVM's own status after SIGTERM once the shutdown hooks ran (a graceful stop);
+                // 137 would mean the grace ran out and the driver was killed.
+                assertThat(driver.stop(Duration.ofSeconds(20))).as("driver exit status after SIGTERM").isIn(0, 143);
             }
         } finally {
             if (work != null) {
