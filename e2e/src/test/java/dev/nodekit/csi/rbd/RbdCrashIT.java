@@ -49,9 +49,10 @@ import dev.nodekit.e2e.ceph.CephCluster;
 
 /**
  * Crash safety of the RBD backend against a real cluster, by stopping a real JVM: for every
- * {@code rbd.*} failpoint a child JVM runs concurrent creates, restores, clones, deletes,
- * snapshots, snapshot deletes, a resize, an attach and a detach with that point armed and halts
- * there (as kill -9 would). The test then reopens the backend (which heals the node state), checks
+ * {@code rbd.*} failpoint a child JVM runs, concurrently, the requests of that point's operation
+ * (creates, restores and clones; a delete; a snapshot; a snapshot delete; a resize; an attach; a
+ * detach) and a create of another name, with that point armed, and halts there (as kill -9
+ * would). The test then reopens the backend (which heals the node state), checks
  * that every answered request is durable, retries every unanswered one until it answers, and
  * requires the pool to hold exactly the answered objects: the RBD images ({@code rbd ls}), the
  * journal's name keys and UUID objects ({@code rados listomapkeys}, {@code rados ls}), no intent
@@ -152,25 +153,7 @@ class RbdCrashIT {
         List<RbdCrashOp> ops = new ArrayList<>();
         try {
             try (RbdBackend b = open(data)) {
-                String base1 = setup(b, model, "create", p + "base1", Long.toString(8 * MIB));
-                String base2 = setup(b, model, "create", p + "base2", Long.toString(8 * MIB));
-                String snapA = setup(b, model, "snapshot", p + "snapA", base1);
-                String del1 = setup(b, model, "create", p + "del1", Long.toString(8 * MIB));
-                String snapDel = setup(b, model, "snapshot", p + "snapDel", base2);
-                String grow = setup(b, model, "create", p + "grow", Long.toString(8 * MIB));
-                String att = setup(b, model, "create", p + "att", Long.toString(8 * MIB));
-                String det = setup(b, model, "create", p + "det", Long.toString(8 * MIB));
-                setup(b, model, "attach", det);
-                int seq = 100;
-                ops.add(RbdCrashOp.of(seq, seq++, "create", p + "new1", Long.toString(8 * MIB)));
-                ops.add(RbdCrashOp.of(seq, seq++, "restore", p + "new2", Long.toString(16 * MIB), snapA));
-                ops.add(RbdCrashOp.of(seq, seq++, "clone", p + "new3", Long.toString(8 * MIB), base2));
-                ops.add(RbdCrashOp.of(seq, seq++, "delete", del1));
-                ops.add(RbdCrashOp.of(seq, seq++, "snapshot", p + "snap1", base1));
-                ops.add(RbdCrashOp.of(seq, seq++, "delete-snapshot", snapDel));
-                ops.add(RbdCrashOp.of(seq, seq++, "resize", grow, Long.toString(16 * MIB)));
-                ops.add(RbdCrashOp.of(seq, seq++, "attach", att));
-                ops.add(RbdCrashOp.of(seq, seq, "detach", det));
+                ops.addAll(opsFor(crash, b, model, p));
             }
             Path opsFile = Files.write(data.resolve("ops"), ops.stream().map(RbdCrashOp::line).toList());
             Child first = Child.start(data, Optional.of(crash), "ops", opsFile.toString());
@@ -188,6 +171,56 @@ class RbdCrashIT {
         } finally {
             tearDown(data, model);
         }
+    }
+
+    /**
+     * The requests a child runs with {@code crash} armed, after creating what they need: those of
+     * the operation the point belongs to (all that can reach it, concurrently), plus a plain create
+     * of another name in flight at the same time (a request the crash interrupts elsewhere, which
+     * the retry must finish too). One family per scenario, instead of every operation in every
+     * scenario, keeps the setup, the child's work and the objects to delete small: every point is
+     * still crashed at with concurrent requests in flight.
+     */
+    private static List<RbdCrashOp> opsFor(Point crash, RbdBackend b, Model model, String p) throws Exception {
+        String id = crash.id();
+        String size = Long.toString(8 * MIB);
+        List<RbdCrashOp> ops = new ArrayList<>();
+        int seq = 100;
+        if (id.startsWith("rbd.create.") || id.startsWith("rbd.clone.")) {
+            // create, restore (a larger clone, resized) and clone (through a temporary source snapshot)
+            String base1 = setup(b, model, "create", p + "base1", size);
+            String snapA = setup(b, model, "snapshot", p + "snapA", base1);
+            String base2 = setup(b, model, "create", p + "base2", size);
+            ops.add(RbdCrashOp.of(seq, seq++, "create", p + "new1", size));
+            ops.add(RbdCrashOp.of(seq, seq++, "restore", p + "new2", Long.toString(16 * MIB), snapA));
+            ops.add(RbdCrashOp.of(seq, seq++, "clone", p + "new3", size, base2));
+            return ops;
+        }
+        if (id.startsWith("rbd.delete.")) {
+            String del1 = setup(b, model, "create", p + "del1", size);
+            ops.add(RbdCrashOp.of(seq, seq++, "delete", del1));
+        } else if (id.startsWith("rbd.resize.")) {
+            String grow = setup(b, model, "create", p + "grow", size);
+            ops.add(RbdCrashOp.of(seq, seq++, "resize", grow, Long.toString(16 * MIB)));
+        } else if (id.startsWith("rbd.snapshot.")) {
+            String base1 = setup(b, model, "create", p + "base1", size);
+            ops.add(RbdCrashOp.of(seq, seq++, "snapshot", p + "snap1", base1));
+        } else if (id.startsWith("rbd.snapshot-delete.")) {
+            String base2 = setup(b, model, "create", p + "base2", size);
+            String snapDel = setup(b, model, "snapshot", p + "snapDel", base2);
+            ops.add(RbdCrashOp.of(seq, seq++, "delete-snapshot", snapDel));
+        } else if (id.startsWith("rbd.attach.")) {
+            String att = setup(b, model, "create", p + "att", size);
+            ops.add(RbdCrashOp.of(seq, seq++, "attach", att));
+        } else if (id.startsWith("rbd.detach.")) {
+            String det = setup(b, model, "create", p + "det", size);
+            setup(b, model, "attach", det);
+            ops.add(RbdCrashOp.of(seq, seq++, "detach", det));
+        } else {
+            throw new IllegalArgumentException("no requests reach failpoint " + id + ": add its operation here");
+        }
+        ops.add(RbdCrashOp.of(seq, seq, "create", p + "other", size));
+        return ops;
     }
 
     // ------------------------------------------------------------------ verification
