@@ -14,6 +14,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -115,11 +116,15 @@ class RbdNodeRestartIT {
             }
         }, "rbd-restart-writer");
         writer.start();
-        Thread.sleep(500);
+        // Bounded waits on progress, not fixed sleeps: on a loaded host one fsync'd write can take seconds.
+        Awaitility.await("the workload writing before the kill").atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(50)).until(() -> written.get() > 0 || writeError.get() != null);
         driver.kill();
         long atKill = written.get();
         c.close();
-        Thread.sleep(1500);
+        Awaitility.await("writes after the kill -9 (at kill: " + atKill + " bytes)").atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(50))
+                .until(() -> written.get() >= atKill + 4 * (64 << 10) || writeError.get() != null);
         assertThat(writeError.get()).as("the workload's writes while the plugin is dead").isNull();
         assertThat(written.get()).as("bytes written after the kill -9 (at kill: %d)", atKill).isGreaterThan(atKill);
         for (long pid : daemons) {
