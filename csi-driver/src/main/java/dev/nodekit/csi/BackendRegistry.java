@@ -7,12 +7,15 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 
 import dev.nodekit.common.exec.CommandRunner;
 import dev.nodekit.common.metrics.Metrics;
 import dev.nodekit.csi.local.LocalBackend;
 import dev.nodekit.csi.local.LocalBackendConfig;
 import dev.nodekit.csi.local.LocalBackendFactory;
+import dev.nodekit.csi.rbd.RbdBackend;
+import dev.nodekit.csi.rbd.RbdBackendFactory;
 import dev.nodekit.csi.spi.StorageBackend;
 import dev.nodekit.csi.spi.StorageException;
 
@@ -33,15 +36,23 @@ public final class BackendRegistry {
 
     /**
      * What a backend is opened with: its data directory, the node it runs on (the cluster of its
-     * ids), and the injected world.
+     * ids), the injected world, and the backend's own config file if it has one
+     * ({@code --ceph-config} for rbd).
      */
-    public record Context(Path dataDir, String nodeId, CommandRunner runner, Clock clock, Metrics metrics) {
+    public record Context(Path dataDir, String nodeId, CommandRunner runner, Clock clock, Metrics metrics,
+            Optional<Path> cephConfig) {
         public Context {
             Objects.requireNonNull(dataDir, "dataDir");
             Objects.requireNonNull(nodeId, "nodeId");
             Objects.requireNonNull(runner, "runner");
             Objects.requireNonNull(clock, "clock");
             Objects.requireNonNull(metrics, "metrics");
+            Objects.requireNonNull(cephConfig, "cephConfig");
+        }
+
+        /** A context without a backend config file. */
+        public Context(Path dataDir, String nodeId, CommandRunner runner, Clock clock, Metrics metrics) {
+            this(dataDir, nodeId, runner, clock, metrics, Optional.empty());
         }
     }
 
@@ -54,10 +65,16 @@ public final class BackendRegistry {
         return new BackendRegistry(new LinkedHashMap<>(factories));
     }
 
-    /** The backends shipped with nodekit: {@code local} (sparse files on loop devices under the data dir). */
+    /**
+     * The backends shipped with nodekit: {@code local} (sparse files on loop devices under the data
+     * dir) and {@code rbd} (Ceph RBD images; {@code --ceph-config} names the clusters).
+     */
     public static BackendRegistry builtIn() {
         return of(Map.of(LocalBackend.KIND, ctx -> LocalBackendFactory.open(
-                LocalBackendConfig.of(ctx.dataDir(), ctx.nodeId()), ctx.runner(), ctx.clock())));
+                LocalBackendConfig.of(ctx.dataDir(), ctx.nodeId()), ctx.runner(), ctx.clock()),
+                RbdBackend.KIND, ctx -> RbdBackendFactory.open(ctx.cephConfig().orElseThrow(() ->
+                        new IllegalArgumentException("--ceph-config is required with --backend rbd")),
+                        ctx.dataDir(), ctx.runner(), ctx.clock())));
     }
 
     /** The kinds this registry can open, sorted. */

@@ -40,8 +40,12 @@ public final class CsiCommand implements Callable<Integer> {
     String backend;
 
     @Option(names = "--data-dir", required = true, paramLabel = "DIR",
-            description = "Where the backend keeps images, snapshots and its journal.")
+            description = "Where the backend keeps images, snapshots and its journal (rbd: its node state).")
     Path dataDir;
+
+    @Option(names = "--ceph-config", paramLabel = "FILE",
+            description = "--backend rbd: the Ceph clusters (clusterID -> monitors, per-cluster settings), YAML or JSON.")
+    Path cephConfig;
 
     @Option(names = "--mode", defaultValue = "all", paramLabel = "all|controller|node",
             description = "Services to serve besides Identity (default: ${DEFAULT-VALUE}).")
@@ -85,7 +89,8 @@ public final class CsiCommand implements Callable<Integer> {
                     driverName, maxVolumesPerNode,
                     topologyKey != null ? topologyKey : CsiConfig.defaultTopologyKey(driverName),
                     Optional.ofNullable(metricsAddress),
-                    maxHeavyOperations != null ? maxHeavyOperations : CsiConfig.defaultMaxHeavyOperations());
+                    maxHeavyOperations != null ? maxHeavyOperations : CsiConfig.defaultMaxHeavyOperations(),
+                    Optional.ofNullable(cephConfig).map(p -> p.toAbsolutePath().normalize()));
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage(), e);
         }
@@ -101,7 +106,7 @@ public final class CsiCommand implements Callable<Integer> {
                     + "' is not known; available: " + String.join(", ", registry.kinds()));
         }
         StorageBackend b = registry.open(config.backend(), new BackendRegistry.Context(config.dataDir(), config.nodeId(),
-                env.runner(), env.clock(), env.metrics()));
+                env.runner(), env.clock(), env.metrics(), config.cephConfig()));
         CsiDriver driver;
         try {
             driver = CsiDriver.start(config, b, env);

@@ -23,9 +23,12 @@ import dev.nodekit.common.metrics.ListenAddress;
  * @param topologyKey        the topology segment key; the value is the node id
  * @param metricsAddress     {@code host:port} of the Prometheus endpoint, if any
  * @param maxHeavyOperations how many heavy operations (mkfs, copies, attach) run at once
+ * @param cephConfig         the RBD backend's cluster file ({@code --ceph-config}); required by and
+ *                           only read for {@code --backend rbd}
  */
 public record CsiConfig(Path socket, String nodeId, String backend, Path dataDir, Mode mode, String driverName,
-        long maxVolumesPerNode, String topologyKey, Optional<String> metricsAddress, int maxHeavyOperations) {
+        long maxVolumesPerNode, String topologyKey, Optional<String> metricsAddress, int maxHeavyOperations,
+        Optional<Path> cephConfig) {
 
     /** The default driver name. */
     public static final String DEFAULT_DRIVER_NAME = "local.csi.nodekit.dev";
@@ -37,6 +40,7 @@ public record CsiConfig(Path socket, String nodeId, String backend, Path dataDir
     private static final Pattern DNS_SUBDOMAIN =
             Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*");
     private static final Pattern BACKEND = Pattern.compile("[a-z]{1,8}");
+    private static final String RBD_BACKEND = "rbd";
 
     /** Which services besides Identity a process serves. */
     public enum Mode {
@@ -64,6 +68,13 @@ public record CsiConfig(Path socket, String nodeId, String backend, Path dataDir
         public boolean node() {
             return this != CONTROLLER;
         }
+    }
+
+    /** A config without {@code --ceph-config} (any backend but rbd). */
+    public CsiConfig(Path socket, String nodeId, String backend, Path dataDir, Mode mode, String driverName,
+            long maxVolumesPerNode, String topologyKey, Optional<String> metricsAddress, int maxHeavyOperations) {
+        this(socket, nodeId, backend, dataDir, mode, driverName, maxVolumesPerNode, topologyKey, metricsAddress,
+                maxHeavyOperations, Optional.empty());
     }
 
     public CsiConfig {
@@ -110,6 +121,18 @@ public record CsiConfig(Path socket, String nodeId, String backend, Path dataDir
         if (maxHeavyOperations < 1 || maxHeavyOperations > 1024) {
             throw new IllegalArgumentException("--max-heavy-operations must be between 1 and 1024, got "
                     + maxHeavyOperations);
+        }
+        Objects.requireNonNull(cephConfig, "cephConfig");
+        if (backend.equals(RBD_BACKEND) && cephConfig.isEmpty()) {
+            throw new IllegalArgumentException("--ceph-config FILE is required with --backend rbd: it lists the Ceph "
+                    + "clusters (clusterID -> monitors) the StorageClasses name");
+        }
+        if (!backend.equals(RBD_BACKEND) && cephConfig.isPresent()) {
+            throw new IllegalArgumentException("--ceph-config is read only by --backend rbd, not by --backend "
+                    + backend);
+        }
+        if (cephConfig.isPresent() && !cephConfig.get().isAbsolute()) {
+            throw new IllegalArgumentException("--ceph-config must be an absolute path, got " + cephConfig.get());
         }
     }
 

@@ -2,11 +2,14 @@ package dev.nodekit.csi;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeSet;
 
 import org.slf4j.Logger;
@@ -71,12 +74,18 @@ import io.grpc.stub.StreamObserver;
  * there is nothing to attach from the controller; the CSIDriver object says
  * {@code attachRequired: false}) and ControllerModifyVolume (no mutable parameters). Both answer
  * UNIMPLEMENTED, as for any capability not advertised.
+ *
+ * <p>What the backend lacks ({@link StorageBackend#features()}) narrows the rest: without
+ * {@code READS_WITHOUT_SECRETS} (an RBD backend with no credential file) ListVolumes, GetCapacity
+ * and ControllerGetVolume, which carry no secrets, are not advertised and answer UNIMPLEMENTED;
+ * without {@code NODE_LOCAL} volumes carry no topology and topology requirements are not checked
+ * (a network volume is reachable from every node).
  */
 @SuppressWarnings("try") // locks and permits are held, not used
 public final class CsiControllerService extends ControllerGrpc.ControllerImplBase {
     private static final Logger log = LoggerFactory.getLogger(CsiControllerService.class);
 
-    /** What this controller advertises, in this order. */
+    /** What this controller advertises, in this order, when the backend has every {@link StorageBackend.Feature}. */
     static final List<ControllerServiceCapability.RPC.Type> CAPABILITIES = List.of(
             ControllerServiceCapability.RPC.Type.CREATE_DELETE_VOLUME,
             ControllerServiceCapability.RPC.Type.LIST_VOLUMES,
@@ -89,6 +98,13 @@ public final class CsiControllerService extends ControllerGrpc.ControllerImplBas
             ControllerServiceCapability.RPC.Type.GET_VOLUME,
             ControllerServiceCapability.RPC.Type.VOLUME_CONDITION,
             ControllerServiceCapability.RPC.Type.SINGLE_NODE_MULTI_WRITER);
+
+    /** The RPCs that call the backend without secrets: advertised only with {@code READS_WITHOUT_SECRETS}. */
+    static final Set<ControllerServiceCapability.RPC.Type> READS_WITHOUT_SECRETS = EnumSet.of(
+            ControllerServiceCapability.RPC.Type.LIST_VOLUMES,
+            ControllerServiceCapability.RPC.Type.GET_CAPACITY,
+            ControllerServiceCapability.RPC.Type.GET_VOLUME,
+            ControllerServiceCapability.RPC.Type.VOLUME_CONDITION);
 
     /** StorageClass parameter naming the pool; it becomes {@link ImageSpec#pool()}, not a backend parameter. */
     static final String POOL_PARAMETER = "pool";
@@ -112,6 +128,8 @@ public final class CsiControllerService extends ControllerGrpc.ControllerImplBas
     private final WorkLimiter limiter;
     private final OperationLocks locks = new OperationLocks();
     private final ControllerGetCapabilitiesResponse capabilities;
+    private final Set<ControllerServiceCapability.RPC.Type> advertised;
+    private final boolean nodeLocal;
     /**
      * The backend's minimum and maximum volume size per parameter set, re-read after
      * {@link #limitsTtlNanos}: they are configuration, while asking for them costs a statvfs and a
@@ -134,12 +152,28 @@ public final class CsiControllerService extends ControllerGrpc.ControllerImplBas
         this.backend = Objects.requireNonNull(backend, "backend");
         this.topology = Objects.requireNonNull(topology, "topology");
         this.limiter = Objects.requireNonNull(limiter, "limiter");
+        Set<StorageBackend.Feature> features = backend.features();
+        this.nodeLocal = features.contains(StorageBackend.Feature.NODE_LOCAL);
+        Set<ControllerServiceCapability.RPC.Type> caps = EnumSet.noneOf(ControllerServiceCapability.RPC.Type.class);
         ControllerGetCapabilitiesResponse.Builder b = ControllerGetCapabilitiesResponse.newBuilder();
         for (ControllerServiceCapability.RPC.Type t : CAPABILITIES) {
+            if (READS_WITHOUT_SECRETS.contains(t) && !features.contains(StorageBackend.Feature.READS_WITHOUT_SECRETS)) {
+                continue;
+            }
+            caps.add(t);
             b.addCapabilities(ControllerServiceCapability.newBuilder()
                     .setRpc(ControllerServiceCapability.RPC.newBuilder().setType(t)));
         }
         this.capabilities = b.build();
+        this.advertised = Collections.unmodifiableSet(caps);
+    }
+
+    /** UNIMPLEMENTED for an RPC whose capability is not advertised (the spec: the CO must not call it). */
+    private void requireCapability(ControllerServiceCapability.RPC.Type t) {
+        if (!advertised.contains(t)) {
+            throw Requests.status(io.grpc.Status.UNIMPLEMENTED, t + " is not offered by this driver: the "
+                    + backend.kind() + " backend has no credentials for calls that carry no secrets");
+        }
     }
 
     /** The locks, for tests that prove what they exclude. */
@@ -174,13 +208,13 @@ public final class CsiControllerService extends ControllerGrpc.ControllerImplBas
             }
             BackendParameters params = parameters(req.getParametersMap(), "parameters");
             Optional<ContentSource> source = contentSource(req);
-            if (req.hasAccessibilityRequirements() && !topology.satisfies(req.getAccessibilityRequirements())) {
+            if (nodeLocal && req.hasAccessibilityRequirements() && !topology.satisfies(req.getAccessibilityRequirements())) {
                 throw Requests.resourceExhausted("accessibility_requirements cannot be satisfied: this driver creates "
                         + "volumes only where it runs, topology {" + topology.key() + "=" + topology.value() + "}");
             }
             Credentials creds = Credentials.of(req.getSecretsMap());
             try (OperationLocks.Held held = locks.tryAcquire("volume name", OperationLocks.nameKey(name))) {
-                Optional<Image> existing = backend.findImageByName(name, creds);
+                Optional<Image> existing = backend.findImageByName(name, params.pool(), params.backend(), creds);
                 if (existing.isPresent()) {
                     checkCompatible(existing.get(), range, source, params, access);
                     log.atDebug().addKeyValue("name", name).addKeyValue("volume_id", existing.get().id())
@@ -269,6 +303,7 @@ public final class CsiControllerService extends ControllerGrpc.ControllerImplBas
     @Override
     public void listVolumes(ListVolumesRequest req, StreamObserver<ListVolumesResponse> out) {
         Rpcs.unary("ListVolumes", out, () -> {
+            requireCapability(ControllerServiceCapability.RPC.Type.LIST_VOLUMES);
             if (req.getMaxEntries() < 0) {
                 throw Requests.invalid("max_entries must not be negative");
             }
@@ -289,6 +324,7 @@ public final class CsiControllerService extends ControllerGrpc.ControllerImplBas
     @Override
     public void getCapacity(GetCapacityRequest req, StreamObserver<GetCapacityResponse> out) {
         Rpcs.unary("GetCapacity", out, () -> {
+            requireCapability(ControllerServiceCapability.RPC.Type.GET_CAPACITY);
             List<VolumeAccess> caps = new ArrayList<>();
             for (int i = 0; i < req.getVolumeCapabilitiesCount(); i++) {
                 caps.add(VolumeAccess.parse(req.getVolumeCapabilities(i), "volume_capabilities[" + i + "]"));
@@ -296,7 +332,7 @@ public final class CsiControllerService extends ControllerGrpc.ControllerImplBas
             Requests.mapSize(req.getParametersMap(), "parameters");
             BackendParameters params = parameters(req.getParametersMap(), "parameters");
             boolean servable = caps.stream().allMatch(c -> c.unsupported().isEmpty())
-                    && (!req.hasAccessibleTopology() || topology.matches(req.getAccessibleTopology()));
+                    && (!nodeLocal || !req.hasAccessibleTopology() || topology.matches(req.getAccessibleTopology()));
             if (!servable) {
                 // Capacity for volumes this driver cannot create there is none, not an error.
                 return GetCapacityResponse.newBuilder().setAvailableCapacity(0).build();
@@ -432,6 +468,7 @@ public final class CsiControllerService extends ControllerGrpc.ControllerImplBas
     @Override
     public void controllerGetVolume(ControllerGetVolumeRequest req, StreamObserver<ControllerGetVolumeResponse> out) {
         Rpcs.unary("ControllerGetVolume", out, () -> {
+            requireCapability(ControllerServiceCapability.RPC.Type.GET_VOLUME);
             ObjectId id = Requests.existingId(req.getVolumeId(), ObjectId.Kind.VOLUME, "volume_id");
             Image image = backend.findImage(id, Credentials.none())
                     .orElseThrow(() -> Requests.notFound("volume " + id + " does not exist"));
@@ -569,8 +606,10 @@ public final class CsiControllerService extends ControllerGrpc.ControllerImplBas
     }
 
     private Volume volume(Image image) {
-        Volume.Builder b = Volume.newBuilder().setVolumeId(image.id().encode()).setCapacityBytes(image.sizeBytes())
-                .addAccessibleTopology(topology.toProto());
+        Volume.Builder b = Volume.newBuilder().setVolumeId(image.id().encode()).setCapacityBytes(image.sizeBytes());
+        if (nodeLocal) {
+            b.addAccessibleTopology(topology.toProto());
+        }
         image.source().ifPresent(s -> b.setContentSource(contentSource(s)));
         return b.build();
     }

@@ -84,7 +84,8 @@ public final class CsiDriver implements AutoCloseable {
         WorkLimiter limiter = new WorkLimiter(config.maxHeavyOperations(), HEAVY_MAX_WAIT, env.metrics());
         UdsServer.Builder b = UdsServer.builder(config.socket()).executorThreads(HANDLER_THREADS);
         b.addService(new CsiIdentityService(config.driverName(), BuildInfo.current().versionWithCommit(),
-                CsiIdentityService.driverCapabilities(config.mode().controller()), () -> health(backend)));
+                CsiIdentityService.driverCapabilities(config.mode().controller(),
+                        backend.features().contains(StorageBackend.Feature.NODE_LOCAL)), () -> health(backend)));
         if (config.mode().controller()) {
             b.addService(new CsiControllerService(backend, topology, limiter));
         }

@@ -26,8 +26,8 @@ import io.grpc.stub.StreamObserver;
  * missing dependency); livenessprobe turns that into a failing /healthz.
  *
  * <p>nodekit's driver advertises {@link #driverCapabilities(boolean)}: CONTROLLER_SERVICE (when the
- * process serves the controller), VOLUME_ACCESSIBILITY_CONSTRAINTS (volumes live on the node that
- * holds their data) and online volume expansion.
+ * process serves the controller), VOLUME_ACCESSIBILITY_CONSTRAINTS (for a node-local backend:
+ * volumes live on the node that holds their data) and online volume expansion.
  */
 public final class CsiIdentityService extends IdentityGrpc.IdentityImplBase {
     /** CSI: at most 63 characters, alphanumeric at both ends, '-', '.' and alphanumerics between. */
@@ -76,11 +76,21 @@ public final class CsiIdentityService extends IdentityGrpc.IdentityImplBase {
      * XFS online, ext4 online where the host allows it and at the next stage otherwise).
      */
     public static List<PluginCapability> driverCapabilities(boolean controller) {
+        return driverCapabilities(controller, true);
+    }
+
+    /**
+     * Like {@link #driverCapabilities(boolean)}; VOLUME_ACCESSIBILITY_CONSTRAINTS only when
+     * {@code nodeLocal} (volumes of a network backend are reachable from every node).
+     */
+    public static List<PluginCapability> driverCapabilities(boolean controller, boolean nodeLocal) {
         List<PluginCapability> caps = new ArrayList<>();
         if (controller) {
             caps.add(service(PluginCapability.Service.Type.CONTROLLER_SERVICE));
         }
-        caps.add(service(PluginCapability.Service.Type.VOLUME_ACCESSIBILITY_CONSTRAINTS));
+        if (nodeLocal) {
+            caps.add(service(PluginCapability.Service.Type.VOLUME_ACCESSIBILITY_CONSTRAINTS));
+        }
         caps.add(PluginCapability.newBuilder().setVolumeExpansion(PluginCapability.VolumeExpansion.newBuilder()
                 .setType(PluginCapability.VolumeExpansion.Type.ONLINE)).build());
         return List.copyOf(caps);

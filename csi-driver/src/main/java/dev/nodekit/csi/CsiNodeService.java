@@ -495,8 +495,8 @@ public final class CsiNodeService extends NodeGrpc.NodeImplBase {
             }
             MountInfo m = mounts.findByMountPoint(path)
                     .orElseThrow(() -> Requests.notFound("volume " + id + " is not mounted at " + path));
-            Optional<Image> image = backend.findImage(id, Credentials.none());
             Optional<Attachment> att = backend.findAttachment(id);
+            ImageCheck imageCheck = imageCheck(id);
             boolean block = !Files.isDirectory(path);
             if (att.isPresent()) {
                 boolean ours = block ? mounts.locate(att.get().device()).map(l -> l.equals(FilesystemLocation.of(m)))
@@ -516,13 +516,38 @@ public final class CsiNodeService extends NodeGrpc.NodeImplBase {
                 b.addUsage(VolumeUsage.newBuilder().setUnit(VolumeUsage.Unit.INODES).setTotal(u.totalInodes())
                         .setAvailable(u.freeInodes()).setUsed(u.usedInodes()));
             }
-            String problem = image.isEmpty() ? "the backing image of volume " + id + " is gone"
+            String problem = imageCheck.gone() ? "the backing image of volume " + id + " is gone"
                     : att.isEmpty() ? "the block device of volume " + id + " is gone (not attached on this node)"
-                    : imageProblem(id);
+                    : imageCheck.problem();
             b.setVolumeCondition(VolumeCondition.newBuilder().setAbnormal(!problem.isEmpty())
                     .setMessage(problem.isEmpty() ? "volume is healthy" : problem));
             return b.build();
         });
+    }
+
+    /**
+     * Why the volume's backing image is not usable, or empty text: checked only where the backend
+     * can read without secrets (NodeGetVolumeStats carries none), and a backend that cannot answer
+     * now (an unreachable cluster) does not fail the stats call: kubelet polls it every minute.
+     */
+    private ImageCheck imageCheck(ObjectId id) {
+        if (!backend.features().contains(StorageBackend.Feature.READS_WITHOUT_SECRETS)) {
+            return ImageCheck.UNKNOWN;
+        }
+        try {
+            return new ImageCheck(false, backend.imageCondition(id, Credentials.none()).orElse(""));
+        } catch (StorageException.NotFound e) {
+            return new ImageCheck(true, "");
+        } catch (StorageException e) {
+            log.atWarn().addKeyValue("volume_id", id).addKeyValue("error", e.getMessage())
+                    .log("cannot check the backing image for the volume stats");
+            return ImageCheck.UNKNOWN;
+        }
+    }
+
+    /** Whether the image is gone, else what the backend says is wrong with it ("" when nothing or unknown). */
+    private record ImageCheck(boolean gone, String problem) {
+        static final ImageCheck UNKNOWN = new ImageCheck(false, "");
     }
 
     @Override
@@ -607,8 +632,12 @@ public final class CsiNodeService extends NodeGrpc.NodeImplBase {
 
     @Override
     public void nodeGetInfo(NodeGetInfoRequest req, StreamObserver<NodeGetInfoResponse> out) {
-        out.onNext(NodeGetInfoResponse.newBuilder().setNodeId(nodeId).setMaxVolumesPerNode(maxVolumesPerNode)
-                .setAccessibleTopology(topology.toProto()).build());
+        NodeGetInfoResponse.Builder b = NodeGetInfoResponse.newBuilder().setNodeId(nodeId)
+                .setMaxVolumesPerNode(maxVolumesPerNode);
+        if (backend.features().contains(StorageBackend.Feature.NODE_LOCAL)) {
+            b.setAccessibleTopology(topology.toProto());
+        }
+        out.onNext(b.build());
         out.onCompleted();
     }
 
@@ -622,15 +651,6 @@ public final class CsiNodeService extends NodeGrpc.NodeImplBase {
             }
         }
         return users;
-    }
-
-    /** What the backend says is wrong with the image's storage, or "" (a failing check is not a finding). */
-    private String imageProblem(ObjectId id) {
-        try {
-            return backend.imageCondition(id, Credentials.none()).orElse("");
-        } catch (StorageException e) {
-            return e instanceof StorageException.NotFound ? "the backing image of volume " + id + " is gone" : "";
-        }
     }
 
     /** The last line of a tool's stderr, where the reason usually is; at most 200 characters. */

@@ -76,7 +76,73 @@ public final class Failpoints {
         /** Local backend, detach: the loop device is detached; the DETACHING record stays. */
         LOCAL_DETACH_LOOP_DETACHED("local.detach.loop-detached"),
         /** Local backend, detach: the node-state record is gone; the caller has not been answered. */
-        LOCAL_DETACH_DONE("local.detach.done");
+        LOCAL_DETACH_DONE("local.detach.done"),
+        /** RBD backend, create volume: the intent key (UUID for the name) is in the directory; no UUID object yet. */
+        RBD_CREATE_INTENT("rbd.create.intent"),
+        /** RBD backend, create volume: the UUID object exists (state reserved); the name is not bound yet. */
+        RBD_CREATE_RESERVED("rbd.create.reserved"),
+        /** RBD backend, create volume: the name key points at the UUID (intent dropped); no image yet. */
+        RBD_CREATE_NAME_BOUND("rbd.create.name-bound"),
+        /** RBD backend, clone volume: the temporary snapshot of the source exists; no clone yet. */
+        RBD_CLONE_SOURCE_SNAPSHOTTED("rbd.clone.source-snapshotted"),
+        /** RBD backend, create volume: the image (or clone) exists; the record still says reserved. */
+        RBD_CREATE_IMAGE_CREATED("rbd.create.image-created"),
+        /** RBD backend, clone volume: the temporary source snapshot is removed (kept in the trash namespace for the clone). */
+        RBD_CLONE_SOURCE_SNAPSHOT_REMOVED("rbd.clone.source-snapshot-removed"),
+        /** RBD backend, create volume from a source: the clone has grown to the requested size. */
+        RBD_CREATE_RESIZED("rbd.create.resized"),
+        /** RBD backend, create volume: the record says ready; the caller has not been answered. */
+        RBD_CREATE_COMMITTED("rbd.create.committed"),
+        /** RBD backend, delete volume: the image is removed (or in the RBD trash); the journal is intact. */
+        RBD_DELETE_IMAGE_REMOVED("rbd.delete.image-removed"),
+        /** RBD backend, delete volume: the name key is gone; the UUID object stays. */
+        RBD_DELETE_NAME_RELEASED("rbd.delete.name-released"),
+        /** RBD backend, delete volume: the UUID object is gone; the caller has not been answered. */
+        RBD_DELETE_DONE("rbd.delete.done"),
+        /** RBD backend, resize: the image has its new size; the record has the old one. */
+        RBD_RESIZE_IMAGE_GROWN("rbd.resize.image-grown"),
+        /** RBD backend, resize: the record has the new size; the caller has not been answered. */
+        RBD_RESIZE_COMMITTED("rbd.resize.committed"),
+        /** RBD backend, create snapshot: the intent key is in the snapshot directory. */
+        RBD_SNAPSHOT_INTENT("rbd.snapshot.intent"),
+        /** RBD backend, create snapshot: the UUID object exists (reserved); the name is not bound. */
+        RBD_SNAPSHOT_RESERVED("rbd.snapshot.reserved"),
+        /** RBD backend, create snapshot: the name key points at the UUID; nothing cut yet. */
+        RBD_SNAPSHOT_NAME_BOUND("rbd.snapshot.name-bound"),
+        /** RBD backend, create snapshot: the temporary snapshot of the source volume exists. */
+        RBD_SNAPSHOT_SOURCE_SNAPSHOTTED("rbd.snapshot.source-snapshotted"),
+        /** RBD backend, create snapshot: the snapshot image (a clone of the temporary snapshot) exists. */
+        RBD_SNAPSHOT_CLONED("rbd.snapshot.cloned"),
+        /** RBD backend, create snapshot: the source's temporary snapshot is removed (trash namespace). */
+        RBD_SNAPSHOT_SOURCE_SNAPSHOT_REMOVED("rbd.snapshot.source-snapshot-removed"),
+        /** RBD backend, create snapshot: the snapshot image has its own snapshot; the record says reserved. */
+        RBD_SNAPSHOT_SNAPPED("rbd.snapshot.snapped"),
+        /** RBD backend, create snapshot: the record says ready; the caller has not been answered. */
+        RBD_SNAPSHOT_COMMITTED("rbd.snapshot.committed"),
+        /** RBD backend, delete snapshot: the snapshot image's snapshot is removed. */
+        RBD_SNAPSHOT_DELETE_SNAP_REMOVED("rbd.snapshot-delete.snap-removed"),
+        /** RBD backend, delete snapshot: the snapshot image is removed (or in the trash). */
+        RBD_SNAPSHOT_DELETE_IMAGE_REMOVED("rbd.snapshot-delete.image-removed"),
+        /** RBD backend, delete snapshot: the name key is gone; the UUID object stays. */
+        RBD_SNAPSHOT_DELETE_NAME_RELEASED("rbd.snapshot-delete.name-released"),
+        /** RBD backend, delete snapshot: the UUID object is gone; the caller has not been answered. */
+        RBD_SNAPSHOT_DELETE_DONE("rbd.snapshot-delete.done"),
+        /** RBD node, attach: the node-state record says attaching (mountpoint chosen); no daemon yet. */
+        RBD_ATTACH_INTENT("rbd.attach.intent"),
+        /** RBD node, attach: rbd-fuse runs (pid recorded) and exposes the image file; no loop device yet. */
+        RBD_ATTACH_FUSE_STARTED("rbd.attach.fuse-started"),
+        /** RBD node, attach: the loop device is attached; the record does not name it yet. */
+        RBD_ATTACH_LOOP_ATTACHED("rbd.attach.loop-attached"),
+        /** RBD node, attach: the record says attached with its device; the caller has not been answered. */
+        RBD_ATTACH_RECORDED("rbd.attach.recorded"),
+        /** RBD node, detach: the record says detaching; nothing torn down yet. */
+        RBD_DETACH_INTENT("rbd.detach.intent"),
+        /** RBD node, detach: the loop device (or krbd mapping) is gone; rbd-fuse still runs. */
+        RBD_DETACH_LOOP_DETACHED("rbd.detach.loop-detached"),
+        /** RBD node, detach: rbd-fuse is unmounted and has exited; the record stays. */
+        RBD_DETACH_FUSE_STOPPED("rbd.detach.fuse-stopped"),
+        /** RBD node, detach: the record is gone; the caller has not been answered. */
+        RBD_DETACH_DONE("rbd.detach.done");
 
         private final String id;
 

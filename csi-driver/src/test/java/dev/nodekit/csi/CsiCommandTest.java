@@ -45,9 +45,10 @@ class CsiCommandTest {
 
         CsiConfig d = parse("--endpoint", "unix:/run/csi.sock", "--node-id", "n", "--data-dir", "/d", "--mode", "node",
                 "--driver-name", "other.example.com", "--topology-key", "example.com/zone", "--max-volumes-per-node",
-                "12", "--metrics-address", ":9809", "--max-heavy-operations", "3", "--backend", "rbd");
+                "12", "--metrics-address", ":9809", "--max-heavy-operations", "3", "--backend", "rbd", "--ceph-config",
+                "/etc/nodekit/ceph.yaml");
         assertThat(d).isEqualTo(new CsiConfig(Path.of("/run/csi.sock"), "n", "rbd", Path.of("/d"), CsiConfig.Mode.NODE,
-                "other.example.com", 12, "example.com/zone", Optional.of(":9809"), 3));
+                "other.example.com", 12, "example.com/zone", Optional.of(":9809"), 3, Optional.of(Path.of("/etc/nodekit/ceph.yaml"))));
     }
 
     @Test

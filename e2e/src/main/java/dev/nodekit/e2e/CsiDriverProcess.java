@@ -78,8 +78,10 @@ public final class CsiDriverProcess implements AutoCloseable {
         Files.createDirectories(spec.workDir());
         Path log = spec.workDir().resolve("driver.log");
         List<String> cmd = new ArrayList<>(List.of(launcher().toString(), "csi", "--endpoint",
-                "unix://" + spec.socket(), "--node-id", spec.nodeId(), "--backend", "local", "--data-dir",
-                spec.dataDir().toString()));
+                "unix://" + spec.socket(), "--node-id", spec.nodeId(), "--data-dir", spec.dataDir().toString()));
+        if (!spec.extraArgs().contains("--backend")) {
+            cmd.addAll(List.of("--backend", "local"));
+        }
         cmd.addAll(spec.extraArgs());
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));

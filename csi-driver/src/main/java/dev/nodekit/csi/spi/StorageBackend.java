@@ -1,8 +1,10 @@
 package dev.nodekit.csi.spi;
 
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The seam between the CSI services and a storage system: pools of images with snapshots and
@@ -32,8 +34,34 @@ import java.util.Optional;
  */
 public interface StorageBackend extends AutoCloseable {
 
+    /**
+     * Abilities a backend may lack; the service layer advertises the CSI capabilities that rest on
+     * them only when {@link #features()} has them (and answers UNIMPLEMENTED otherwise).
+     */
+    enum Feature {
+        /**
+         * Images live on the node that created them: volumes carry this node's topology, the plugin
+         * advertises VOLUME_ACCESSIBILITY_CONSTRAINTS and CreateVolume honours requisite topology.
+         * Without it (a network store such as Ceph) volumes are reachable from every node and carry
+         * no topology.
+         */
+        NODE_LOCAL,
+        /**
+         * Calls that carry no CSI secrets work ({@link #listImages}, {@link #capacity} and
+         * {@link #findImage} called with {@link Credentials#none()}): the service advertises
+         * LIST_VOLUMES, GET_CAPACITY, GET_VOLUME and VOLUME_CONDITION only then. A backend that
+         * needs credentials for every call has this only when it was given a fallback credential.
+         */
+        READS_WITHOUT_SECRETS
+    }
+
     /** The backend kind encoded in ids ({@code local}, {@code rbd}). */
     String kind();
+
+    /** What this backend can do beyond the interface's basics; the default is everything. */
+    default Set<Feature> features() {
+        return EnumSet.allOf(Feature.class);
+    }
 
     /** Cheap health check for Probe; must not block for long (cache if needed). */
     Health health();
@@ -52,6 +80,16 @@ public interface StorageBackend extends AutoCloseable {
 
     /** The image created for request {@code name}, if any. */
     Optional<Image> findImageByName(String name, Credentials credentials) throws StorageException;
+
+    /**
+     * The image created for request {@code name}, looked up where a create with this pool and these
+     * parameters would record it. Backends whose name journal is not global (RBD keeps one per
+     * pool) override it to avoid searching every place; the default ignores the hint.
+     */
+    default Optional<Image> findImageByName(String name, Optional<String> pool, Map<String, String> parameters,
+            Credentials credentials) throws StorageException {
+        return findImageByName(name, credentials);
+    }
 
     /**
      * Why the image is not usable although it exists (its data is gone, its storage reports an

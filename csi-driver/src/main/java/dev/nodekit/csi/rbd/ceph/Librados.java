@@ -38,6 +38,13 @@ interface Librados extends Library {
 
     int rados_ioctx_create(Pointer cluster, String poolName, PointerByReference ioctx);
 
+    int rados_ioctx_create2(Pointer cluster, long poolId, PointerByReference ioctx);
+
+    /** Fills {@code buf} with NUL-terminated pool names ending in an empty one; returns the length needed. */
+    int rados_pool_list(Pointer cluster, byte[] buf, long len);
+
+    int rados_pool_reverse_lookup(Pointer cluster, long poolId, byte[] buf, long maxLen);
+
     void rados_ioctx_destroy(Pointer ioctx);
 
     long rados_ioctx_get_id(Pointer ioctx);

@@ -51,6 +51,8 @@ interface Librbd extends Library {
 
     int rbd_open_read_only(Pointer ioctx, String name, PointerByReference image, String snapName);
 
+    int rbd_open_by_id_read_only(Pointer ioctx, String id, PointerByReference image, String snapName);
+
     int rbd_close(Pointer image);
 
     /** rbd_image_info_t, 160 bytes; see {@link RbdLayouts#IMAGE_INFO_SIZE}. */

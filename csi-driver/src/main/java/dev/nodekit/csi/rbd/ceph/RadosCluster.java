@@ -166,6 +166,74 @@ public final class RadosCluster implements AutoCloseable {
         });
     }
 
+    /**
+     * Opens the pool with id {@code id} (ids survive pool renames, names do not);
+     * {@link CephNotFoundException} when there is no such pool.
+     */
+    public RadosPool openPool(long id) throws CephException {
+        if (id < 0) {
+            throw new IllegalArgumentException("pool id " + id + " must not be negative");
+        }
+        return guard.run(() -> {
+            PointerByReference ref = new PointerByReference();
+            CephException.check(rados.rados_ioctx_create2(handle, id, ref), "rados open pool-id=" + id);
+            Pointer ioctx = ref.getValue();
+            String name = poolNameOf(id);
+            RadosPool pool = new RadosPool(this, rados, name, ioctx, id);
+            pools.add(pool);
+            return pool;
+        });
+    }
+
+    /** The name of the pool with id {@code id}; {@link CephNotFoundException} when there is no such pool. */
+    public String poolName(long id) throws CephException {
+        return guard.run(() -> poolNameOf(id));
+    }
+
+    private String poolNameOf(long id) throws CephException {
+        for (int size = 256; size <= 65536; size *= 4) {
+            byte[] buf = new byte[size];
+            int rc = rados.rados_pool_reverse_lookup(handle, id, buf, buf.length);
+            if (rc == -Errno.ERANGE) {
+                continue;
+            }
+            CephException.check(rc, "rados pool reverse lookup pool-id=" + id);
+            return RbdLayouts.cString(buf);
+        }
+        throw CephException.fromReturnCode(-Errno.ERANGE, "rados pool reverse lookup pool-id=" + id);
+    }
+
+    /**
+     * The names of all pools in the cluster's current OSD map, in the map's order. Reading the
+     * map needs no capability on the pools themselves.
+     */
+    public List<String> poolNames() throws CephException {
+        return guard.run(() -> {
+            int size = 1024;
+            for (int attempt = 0; attempt < 8; attempt++) {
+                byte[] buf = new byte[size];
+                int needed = CephException.check(rados.rados_pool_list(handle, buf, buf.length), "rados pool list");
+                if (needed > buf.length) {
+                    size = needed;
+                    continue;
+                }
+                List<String> names = new ArrayList<>();
+                int start = 0;
+                for (int i = 0; i < needed && i < buf.length; i++) {
+                    if (buf[i] == 0) {
+                        if (i == start) {
+                            break;
+                        }
+                        names.add(new String(buf, start, i - start, StandardCharsets.UTF_8));
+                        start = i + 1;
+                    }
+                }
+                return List.copyOf(names);
+            }
+            throw CephException.fromReturnCode(-Errno.ERANGE, "rados pool list", "the pool list kept growing");
+        });
+    }
+
     /** Runs a monitor command given as JSON, e.g. {@code {"prefix":"df","format":"json"}}. */
     public MonCommandResult monCommand(String json) throws CephException {
         String what = "mon command " + commandName(json);

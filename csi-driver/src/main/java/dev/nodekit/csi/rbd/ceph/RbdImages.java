@@ -99,6 +99,29 @@ public final class RbdImages {
         });
     }
 
+    /**
+     * The clone parent of the image with id {@code imageId}, empty for a non-clone. Works for
+     * images in the trash too (they cannot be opened by name): a clone chain is walked this way.
+     */
+    public Optional<ParentRef> parentById(String imageId) throws CephException {
+        requireName("image id", imageId);
+        String what = "rbd parent pool=" + pool.name() + " image-id=" + imageId;
+        return pool.call(io -> {
+            PointerByReference ref = new PointerByReference();
+            CephException.check(rbd.rbd_open_by_id_read_only(io, imageId, ref, null), what);
+            Pointer img = ref.getValue();
+            try {
+                return parent(img, what);
+            } finally {
+                int crc = rbd.rbd_close(img);
+                if (crc < 0) {
+                    log.atWarn().addKeyValue("pool", pool.name()).addKeyValue("image_id", imageId)
+                            .addKeyValue("errno", Errno.name(-crc)).log("rbd close failed");
+                }
+            }
+        });
+    }
+
     /** The id of image {@code name} (stable across renames and the trash). */
     public String id(String name) throws CephException {
         requireName("image", name);
