@@ -313,9 +313,6 @@ int main(int argc, char **argv) {
     if (!*self || strlen(self) > 255) {
         fail(999, "nodekit CNI client has no usable name", argv[0]);
     }
-    struct conf c;
-    read_conf(&c);
-
     /* VERSION and the bare "about" call do not read stdin (runtimes may leave it open). */
     const char *cmd = getenv("CNI_COMMAND");
     int consume = cmd && *cmd && strcmp(cmd, "VERSION") != 0;
@@ -338,6 +335,8 @@ int main(int argc, char **argv) {
             }
         }
     }
+    struct conf c;
+    read_conf(&c);
     if (!c.socket[0]) {
         fallback(&c, argv, &in, consume, "no daemon socket configured");
     }
