@@ -24,9 +24,10 @@ import java.nio.file.attribute.UserPrincipal;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -134,7 +135,7 @@ public final class CniDaemon implements AutoCloseable {
     public static CniDaemon start(DaemonConfig config, Map<String, CniPlugin> plugins, Path ownNetns) throws IOException {
         Path socket = config.socket();
         Path dir = socket.getParent();
-        prepareDirectory(dir);
+        prepareDirectory(dir, config.ownSocketDir());
         if (Files.exists(socket, LinkOption.NOFOLLOW_LINKS)) {
             if (answers(socket)) {
                 throw new IOException("another daemon is serving " + socket + "; stop it first");
@@ -166,7 +167,7 @@ public final class CniDaemon implements AutoCloseable {
         }
     }
 
-    private static void prepareDirectory(Path dir) throws IOException {
+    private static void prepareDirectory(Path dir, boolean own) throws IOException {
         if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
             Files.createDirectories(dir.getParent());
             try {
@@ -180,9 +181,16 @@ public final class CniDaemon implements AutoCloseable {
             throw new IOException("socket directory " + dir + " is not a directory");
         }
         Set<PosixFilePermission> mode = Files.getPosixFilePermissions(dir, LinkOption.NOFOLLOW_LINKS);
+        if (!mode.equals(DIR_MODE) && own) {
+            LOG.atInfo().addKeyValue("dir", dir).addKeyValue("was", PosixFilePermissions.toString(mode))
+                    .log("making the socket directory owner-only");
+            Files.setPosixFilePermissions(dir, DIR_MODE);
+            mode = DIR_MODE;
+        }
         if (!mode.equals(DIR_MODE)) {
             throw new IOException("socket directory " + dir + " is " + PosixFilePermissions.toString(mode)
-                    + "; it must be rwx------ (a directory of the daemon's own, such as /run/nodekit)");
+                    + "; it must be rwx------ (a directory of the daemon's own, such as /run/nodekit; "
+                    + "--own-socket-dir makes it so)");
         }
     }
 
@@ -252,7 +260,7 @@ public final class CniDaemon implements AutoCloseable {
     private void serve(SocketChannel ch) {
         connections.incrementAndGet();
         long start = System.nanoTime();
-        ScheduledFuture<?> deadline = closeAfter(ch);
+        Future<?> deadline = closeAfter(ch);
         CniWire.Request request = null;
         CniWire.Answer answer = null;
         try (ch) {
@@ -325,14 +333,21 @@ public final class CniDaemon implements AutoCloseable {
         }
     }
 
-    private ScheduledFuture<?> closeAfter(SocketChannel ch) {
-        return watchdog.schedule(() -> {
+    private Future<?> closeAfter(SocketChannel ch) {
+        Runnable close = () -> {
             try {
                 ch.close();
             } catch (IOException e) {
                 // Closing is all we wanted.
             }
-        }, config.ioTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        };
+        try {
+            return watchdog.schedule(close, config.ioTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            // Stopped past the grace period: no more waiting on this client.
+            close.run();
+            return CompletableFuture.completedFuture(null);
+        }
     }
 
     /**

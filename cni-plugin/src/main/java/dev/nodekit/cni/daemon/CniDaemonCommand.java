@@ -45,6 +45,10 @@ public final class CniDaemonCommand implements Callable<Integer> {
             description = "the socket the clients use; its directory is made 0700 (default: ${DEFAULT-VALUE})")
     Path socket;
 
+    @Option(names = "--own-socket-dir", description = "the socket's directory is the daemon's own: make it 0700 if it "
+            + "is not (a hostPath kubelet created 0755), instead of refusing it")
+    boolean ownSocketDir;
+
     @Option(names = "--max-concurrent", defaultValue = "16", description = "plugin calls at once (default: ${DEFAULT-VALUE})")
     int maxConcurrent;
 
@@ -77,7 +81,7 @@ public final class CniDaemonCommand implements Callable<Integer> {
         try {
             DaemonConfig d = DaemonConfig.defaults(socket.toAbsolutePath());
             config = new DaemonConfig(d.socket(), maxConcurrent, maxConnections, d.admissionWait(), d.ioTimeout(),
-                    d.shutdownGrace());
+                    d.shutdownGrace(), ownSocketDir);
             interval = Durations.parse(gcInterval);
             grace = Durations.parse(gcGrace);
             if (interval.isNegative() || interval.isZero()) {

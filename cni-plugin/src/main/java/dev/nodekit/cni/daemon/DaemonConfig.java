@@ -16,9 +16,12 @@ import java.time.Duration;
  *                         container and interface (then CNI code 11)
  * @param ioTimeout        bound on reading a request, on the client's commit and on writing the answer
  * @param shutdownGrace    how long a stopping daemon lets calls in flight finish
+ * @param ownSocketDir     the socket's directory is the daemon's own (e.g. a hostPath kubelet created
+ *                         0755): make it 0700 instead of refusing it. Never set it for a shared
+ *                         directory such as /run.
  */
 public record DaemonConfig(Path socket, int maxConcurrent, int maxConnections, Duration admissionWait,
-        Duration ioTimeout, Duration shutdownGrace) {
+        Duration ioTimeout, Duration shutdownGrace, boolean ownSocketDir) {
 
     /** The socket the installer's clients are pointed at by default. */
     public static final Path DEFAULT_SOCKET = Path.of("/run/nodekit/cni.sock");
@@ -63,26 +66,31 @@ public record DaemonConfig(Path socket, int maxConcurrent, int maxConnections, D
      * 512 connections, 60 s admission (the IPAM lock's own bound), 10 s I/O, 30 s shutdown grace.
      */
     public static DaemonConfig defaults(Path socket) {
-        return new DaemonConfig(socket, 16, 512, Duration.ofSeconds(60), Duration.ofSeconds(10), Duration.ofSeconds(30));
+        return new DaemonConfig(socket, 16, 512, Duration.ofSeconds(60), Duration.ofSeconds(10), Duration.ofSeconds(30),
+                false);
     }
 
     public DaemonConfig withMaxConcurrent(int n) {
-        return new DaemonConfig(socket, n, Math.max(n, maxConnections), admissionWait, ioTimeout, shutdownGrace);
+        return new DaemonConfig(socket, n, Math.max(n, maxConnections), admissionWait, ioTimeout, shutdownGrace, ownSocketDir);
     }
 
     public DaemonConfig withMaxConnections(int n) {
-        return new DaemonConfig(socket, maxConcurrent, n, admissionWait, ioTimeout, shutdownGrace);
+        return new DaemonConfig(socket, maxConcurrent, n, admissionWait, ioTimeout, shutdownGrace, ownSocketDir);
     }
 
     public DaemonConfig withAdmissionWait(Duration d) {
-        return new DaemonConfig(socket, maxConcurrent, maxConnections, d, ioTimeout, shutdownGrace);
+        return new DaemonConfig(socket, maxConcurrent, maxConnections, d, ioTimeout, shutdownGrace, ownSocketDir);
     }
 
     public DaemonConfig withIoTimeout(Duration d) {
-        return new DaemonConfig(socket, maxConcurrent, maxConnections, admissionWait, d, shutdownGrace);
+        return new DaemonConfig(socket, maxConcurrent, maxConnections, admissionWait, d, shutdownGrace, ownSocketDir);
+    }
+
+    public DaemonConfig withOwnSocketDir(boolean own) {
+        return new DaemonConfig(socket, maxConcurrent, maxConnections, admissionWait, ioTimeout, shutdownGrace, own);
     }
 
     public DaemonConfig withShutdownGrace(Duration d) {
-        return new DaemonConfig(socket, maxConcurrent, maxConnections, admissionWait, ioTimeout, d);
+        return new DaemonConfig(socket, maxConcurrent, maxConnections, admissionWait, ioTimeout, d, ownSocketDir);
     }
 }

@@ -91,7 +91,8 @@ final class JvmBundle {
             @Override
             public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
                 Path rel = from.relativize(file);
-                if (rel.getNameCount() == 1 && SKIPPED.contains(rel.toString())) {
+                // A link still seen as a link did not resolve (docs of an uninstalled package): nothing to copy.
+                if ((rel.getNameCount() == 1 && SKIPPED.contains(rel.toString())) || attrs.isSymbolicLink()) {
                     return FileVisitResult.CONTINUE;
                 }
                 Files.copy(file, to.resolve(rel.toString()), StandardCopyOption.COPY_ATTRIBUTES);

@@ -362,14 +362,18 @@ int main(int argc, char **argv) {
         fallback(&c, argv, &in, consume, why);
     }
     long ready_by = now_ms() + c.ready_ms;
-    if (send_all(fd, req.p, req.len, ready_by) != 0 || send_all(fd, in.p, in.len, ready_by) != 0) {
+    int sent = send_all(fd, req.p, req.len, ready_by) == 0 && send_all(fd, in.p, in.len, ready_by) == 0;
+    int send_errno = errno;
+    unsigned char h[5];
+    /* A daemon at its connection limit refuses before reading: its refusal is still readable after our
+     * send failed with EPIPE, so read before deciding. */
+    int r = recv_all(fd, h, 5, sent ? ready_by : now_ms() + 100);
+    if (!sent && r != 0) {
         char why[512];
-        snprintf(why, sizeof(why), "cannot send the request to %s (%s)", c.socket, strerror(errno));
+        snprintf(why, sizeof(why), "cannot send the request to %s (%s)", c.socket, strerror(send_errno));
         close(fd);
         fallback(&c, argv, &in, consume, why);
     }
-    unsigned char h[5];
-    int r = recv_all(fd, h, 5, ready_by);
     if (r != 0) {
         char why[512];
         snprintf(why, sizeof(why), "daemon at %s gave no ready answer in %ld ms (%s)", c.socket, c.ready_ms,

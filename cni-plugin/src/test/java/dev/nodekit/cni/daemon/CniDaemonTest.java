@@ -144,6 +144,9 @@ class CniDaemonTest {
         Files.createDirectories(socket.getParent());
         Files.setPosixFilePermissions(socket.getParent(), PosixFilePermissions.fromString("rwxr-xr-x"));
         assertThatThrownBy(this::start).isInstanceOf(IOException.class).hasMessageContaining("must be rwx------");
+        // Unless the directory is declared the daemon's own (a hostPath kubelet created).
+        start(DaemonConfig.defaults(socket).withOwnSocketDir(true));
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(socket.getParent()))).isEqualTo("rwx------");
     }
 
     @Test
@@ -223,12 +226,16 @@ class CniDaemonTest {
 
     @Test
     void beyondTheConnectionLimitAClientIsRefusedBusy() throws Exception {
-        start(new DaemonConfig(socket, 1, 1, Duration.ofSeconds(30), Duration.ofSeconds(10), Duration.ofSeconds(10)));
+        start(new DaemonConfig(socket, 1, 1, Duration.ofSeconds(30), Duration.ofSeconds(10), Duration.ofSeconds(10), false));
         plugin.hold("a");
         Future<CniWire.Answer> first = pool.submit(() -> call("fake", "ADD", "a"));
         assertThat(plugin.awaitEntered("a")).isTrue();
         try (SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
-            CniWire.writeRequest(Channels.newOutputStream(ch), CniWire.Request.of("fake", env("ADD", "b"), new byte[0]));
+            try {
+                CniWire.writeRequest(Channels.newOutputStream(ch), CniWire.Request.of("fake", env("ADD", "b"), new byte[0]));
+            } catch (IOException e) {
+                // Refused before the request was read: the refusal is still there to read.
+            }
             CniWire.Reply r = CniWire.readReply(Channels.newInputStream(ch));
             assertThat(r.refusal()).isEqualTo(CniWire.REFUSED_BUSY);
         }
