@@ -136,18 +136,37 @@ class CniDaemonIT {
         host.cni("nodekit-bridge", "ADD", warm, "warm", "eth0", conf).check();
         host.cni("nodekit-bridge", "DEL", warm, "warm", "eth0", conf).check();
         host.deleteNetns(warm);
-        for (int delayMs : new int[] {2, 8, 15, 25, 40, 70}) {
+        List<String> outcomes = new ArrayList<>();
+        // -1: deterministic, the daemon's ADD is made to wait for the IPAM lock (held here) when it is killed.
+        for (int delayMs : new int[] {-1, 2, 8, 15, 25, 40, 70, 120, 250, 400}) {
             if (!daemon.isAlive()) {
                 daemon = CniDaemonProcess.start(socket, host.dir.resolve("daemon.log"), Duration.ofMinutes(2));
             }
             Path ns = host.newNetns();
             String id = host.newContainerId();
+            Process lock = null;
+            if (delayMs < 0) {
+                Files.createDirectories(host.ipamDir(net));
+                lock = new ProcessBuilder("flock", host.ipamDir(net).resolve("lock").toString(), "sleep", "60").start();
+                Thread.sleep(300);
+            }
             Process client = host.start("nodekit-bridge", "ADD", ns, id, conf);
-            Thread.sleep(delayMs);
+            Thread.sleep(delayMs < 0 ? 1500 : delayMs);
             daemon.kill();
+            if (lock != null) {
+                lock.destroyForcibly();
+                lock.waitFor(10, TimeUnit.SECONDS);
+            }
             // The client must not hang: it either got its answer or falls back after losing the daemon.
             assertThat(client.waitFor(120, TimeUnit.SECONDS)).as("client after a kill at %d ms", delayMs).isTrue();
             String out = new String(client.getInputStream().readAllBytes());
+            outcomes.add(delayMs + " ms: exit " + client.exitValue() + (out.contains("connection lost before the answer")
+                    ? ", mid-call, fell back" : out.contains("daemon unreachable") ? ", before the call, fell back"
+                            : ", answered by the daemon"));
+            if (delayMs < 0) {
+                assertThat(out).as("the kill landed in the middle of the daemon's ADD").contains(
+                        "connection lost before the answer");
+            }
             // Whatever the ADD's outcome, the runtime's DEL (the daemon still down: the fallback) reclaims everything.
             Exec del = host.cni("nodekit-bridge", "DEL", ns, id, "eth0", conf);
             assertThat(del.code()).as("DEL after a kill at %d ms (ADD said %s): %s", delayMs, out, del).isZero();
@@ -162,6 +181,7 @@ class CniDaemonIT {
             }
             host.deleteNetns(ns);
         }
+        System.out.println("kill -9 during ADD through the daemon: " + outcomes);
     }
 
     @Test
