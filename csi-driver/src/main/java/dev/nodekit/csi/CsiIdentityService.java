@@ -1,5 +1,6 @@
 package dev.nodekit.csi;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.Supplier;
@@ -23,6 +24,10 @@ import io.grpc.stub.StreamObserver;
  * serves it, whatever its role. Probe answers {@code ready=false} while the driver starts and
  * FAILED_PRECONDITION with the reason while its backend is unhealthy (the CSI spec's code for a
  * missing dependency); livenessprobe turns that into a failing /healthz.
+ *
+ * <p>nodekit's driver advertises {@link #driverCapabilities(boolean)}: CONTROLLER_SERVICE (when the
+ * process serves the controller), VOLUME_ACCESSIBILITY_CONSTRAINTS (volumes live on the node that
+ * holds their data) and online volume expansion.
  */
 public final class CsiIdentityService extends IdentityGrpc.IdentityImplBase {
     /** CSI: at most 63 characters, alphanumeric at both ends, '-', '.' and alphanumerics between. */
@@ -63,6 +68,26 @@ public final class CsiIdentityService extends IdentityGrpc.IdentityImplBase {
         this.info = GetPluginInfoResponse.newBuilder().setName(driverName).setVendorVersion(version).build();
         this.capabilities = GetPluginCapabilitiesResponse.newBuilder().addAllCapabilities(capabilities).build();
         this.health = Objects.requireNonNull(health, "health");
+    }
+
+    /**
+     * The plugin capabilities of nodekit's driver: CONTROLLER_SERVICE when {@code controller},
+     * VOLUME_ACCESSIBILITY_CONSTRAINTS, and VolumeExpansion ONLINE (volumes grow while published:
+     * XFS online, ext4 online where the host allows it and at the next stage otherwise).
+     */
+    public static List<PluginCapability> driverCapabilities(boolean controller) {
+        List<PluginCapability> caps = new ArrayList<>();
+        if (controller) {
+            caps.add(service(PluginCapability.Service.Type.CONTROLLER_SERVICE));
+        }
+        caps.add(service(PluginCapability.Service.Type.VOLUME_ACCESSIBILITY_CONSTRAINTS));
+        caps.add(PluginCapability.newBuilder().setVolumeExpansion(PluginCapability.VolumeExpansion.newBuilder()
+                .setType(PluginCapability.VolumeExpansion.Type.ONLINE)).build());
+        return List.copyOf(caps);
+    }
+
+    private static PluginCapability service(PluginCapability.Service.Type type) {
+        return PluginCapability.newBuilder().setService(PluginCapability.Service.newBuilder().setType(type)).build();
     }
 
     @Override

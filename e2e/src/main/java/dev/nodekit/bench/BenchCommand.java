@@ -13,7 +13,8 @@ import picocli.CommandLine.Option;
  * {@code bench/results/}; {@code nodekit bench report} regenerates BENCHMARKS.md from them.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks (results in bench/results).",
-        subcommands = {BenchCommand.Report.class, dev.nodekit.bench.cni.CniBenchCommand.class})
+        subcommands = {BenchCommand.Report.class, dev.nodekit.bench.cni.CniBenchCommand.class,
+                dev.nodekit.bench.csi.CsiBenchCommand.class, CriShimBench.class})
 public final class BenchCommand {
 
     /** {@code nodekit bench report}. */

@@ -109,6 +109,49 @@ public final class ConfigLoader {
     }
 
     /**
+     * Binds one part of a document to {@code type}: the value at {@code path} (field names and list
+     * indexes, e.g. {@code ["interceptors", 2, "settings"]}) or, when it is absent or null, an empty
+     * object. For configs whose parts are typed by a plug-in only known after the document is read.
+     * Errors carry the line and column in {@code text} and the full field path
+     * ({@code interceptors[2].settings.rules[0].deny}).
+     */
+    public static <T> T parseSection(String source, String text, List<Object> path, Class<T> type)
+            throws ConfigException {
+        ObjectMapper mapper = source.toLowerCase(Locale.ROOT).endsWith(".json") ? JSON : YAML;
+        List<Object> prefix = List.copyOf(path);
+        LocationIndex index = new LocationIndex();
+        com.fasterxml.jackson.databind.JsonNode node;
+        try (JsonParser p = mapper.createParser(text)) {
+            index.build(p);
+            node = mapper.readTree(text);
+        } catch (JsonProcessingException e) {
+            throw translate(source, e, index, List.of());
+        } catch (IOException e) {
+            throw new ConfigException(source, 0, 0, "", "cannot parse: " + e, e);
+        }
+        for (Object segment : prefix) {
+            if (node == null || node.isMissingNode() || node.isNull()) {
+                break;
+            }
+            node = segment instanceof Integer i ? node.path(i) : node.path((String) segment);
+        }
+        if (node == null || node.isMissingNode() || node.isNull()) {
+            node = mapper.createObjectNode();
+        }
+        try (JsonParser tokens = mapper.treeAsTokens(node)) {
+            T value = mapper.readValue(tokens, type);
+            if (value == null) {
+                throw new ConfigException(source, 0, 0, display(prefix), "is null; expected " + describe(type), null);
+            }
+            return value;
+        } catch (JsonProcessingException e) {
+            throw translate(source, e, index, prefix);
+        } catch (IOException e) {
+            throw new ConfigException(source, 0, 0, display(prefix), "cannot bind: " + e, e);
+        }
+    }
+
+    /**
      * A copy of the YAML mapper configured as the loader uses it (strict binding, {@link Duration} as
      * {@code 5s}), for writing example configs or reading embedded ones.
      */
@@ -133,7 +176,15 @@ public final class ConfigLoader {
     // ---- error translation ------------------------------------------------------------------
 
     private static ConfigException translate(String source, JsonProcessingException e, LocationIndex index) {
-        List<Object> path = e instanceof JsonMappingException jm ? segments(jm.getPath()) : new ArrayList<>();
+        return translate(source, e, index, List.of());
+    }
+
+    private static ConfigException translate(String source, JsonProcessingException e, LocationIndex index,
+            List<Object> prefix) {
+        List<Object> path = new ArrayList<>(prefix);
+        if (e instanceof JsonMappingException jm) {
+            path.addAll(segments(jm.getPath()));
+        }
         JsonLocation loc = e.getLocation();
         String detail;
         if (e instanceof UnrecognizedPropertyException u) {

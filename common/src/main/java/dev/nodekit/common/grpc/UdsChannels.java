@@ -74,6 +74,18 @@ public final class UdsChannels {
         }
     }
 
+    /**
+     * An epoll event loop group of {@code threads} named daemon threads ({@code prefix-N}), for a
+     * {@link #builder} channel's {@code eventLoopGroup(...)} and {@link UdsServer.Builder#eventLoopGroup}.
+     * The caller shuts it down.
+     */
+    public static EventLoopGroup newEventLoopGroup(int threads, String prefix) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be at least 1, got " + threads);
+        }
+        return epollGroup(threads, prefix);
+    }
+
     /** An epoll event loop group of {@code threads} named daemon threads (netty 4.2's replacement for EpollEventLoopGroup). */
     static EventLoopGroup epollGroup(int threads, String prefix) {
         return new MultiThreadIoEventLoopGroup(threads, daemonThreads(prefix), EpollIoHandler.newFactory());

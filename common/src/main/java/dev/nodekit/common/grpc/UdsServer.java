@@ -28,9 +28,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.grpc.BindableService;
+import io.grpc.HandlerRegistry;
 import io.grpc.Server;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
+import io.grpc.ServerMethodDefinition;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
@@ -77,6 +79,9 @@ public final class UdsServer implements AutoCloseable {
     private final String socketModeText;
     private final List<ServerServiceDefinition> services;
     private final List<ServerInterceptor> interceptors;
+    private final HandlerRegistry fallback;
+    private final boolean directExecutor;
+    private final EventLoopGroup sharedLoop;
     private final int maxMessageBytes;
     private final int executorThreads;
     private final Duration shutdownGrace;
@@ -98,6 +103,9 @@ public final class UdsServer implements AutoCloseable {
         this.socketModeText = b.socketModeText;
         this.services = List.copyOf(b.services);
         this.interceptors = List.copyOf(b.interceptors);
+        this.fallback = b.fallback;
+        this.directExecutor = b.directExecutor;
+        this.sharedLoop = b.sharedLoop;
         this.maxMessageBytes = b.maxMessageBytes;
         this.executorThreads = b.executorThreads;
         this.shutdownGrace = b.shutdownGrace;
@@ -138,19 +146,26 @@ public final class UdsServer implements AutoCloseable {
             executor = new ThreadPoolExecutor(executorThreads, executorThreads, 60, TimeUnit.SECONDS,
                     new LinkedBlockingQueue<>(), UdsChannels.daemonThreads(threadPrefix));
             executor.allowCoreThreadTimeOut(true);
-            boss = UdsChannels.epollGroup(1, threadPrefix + "-accept");
-            worker = UdsChannels.epollGroup(2, threadPrefix + "-io");
+            boss = sharedLoop != null ? sharedLoop : UdsChannels.epollGroup(1, threadPrefix + "-accept");
+            worker = sharedLoop != null ? sharedLoop : UdsChannels.epollGroup(2, threadPrefix + "-io");
             NettyServerBuilder nb = NettyServerBuilder.forAddress(new DomainSocketAddress(socket.toString()))
                     .channelType(EpollServerDomainSocketChannel.class)
                     .bossEventLoopGroup(boss)
                     .workerEventLoopGroup(worker)
                     // No TCP keepalive on a unix socket: without this netty WARNs on every accepted connection.
                     .withChildOption(ChannelOption.SO_KEEPALIVE, null)
-                    .executor(executor)
                     .maxInboundMessageSize(maxMessageBytes)
                     .maxInboundMetadataSize(1024 * 1024);
+            if (directExecutor) {
+                nb.directExecutor();
+            } else {
+                nb.executor(executor);
+            }
             for (ServerServiceDefinition s : services) {
                 nb.addService(ServerInterceptors.interceptForward(s, interceptors));
+            }
+            if (fallback != null) {
+                nb.fallbackHandlerRegistry(interceptors.isEmpty() ? fallback : new InterceptedRegistry(fallback, interceptors));
             }
             try {
                 server = nb.build().start();
@@ -295,6 +310,9 @@ public final class UdsServer implements AutoCloseable {
 
     private void releaseThreads() {
         executor.shutdownNow();
+        if (sharedLoop != null) {
+            return; // the caller's; it shuts it down
+        }
         var b = boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);
         var w = worker.shutdownGracefully(0, 1, TimeUnit.SECONDS);
         b.awaitUninterruptibly(FORCE_WAIT.toMillis());
@@ -417,11 +435,37 @@ public final class UdsServer implements AutoCloseable {
         }
     }
 
+    /** A fallback registry whose methods run the server's interceptors, like the added services' do. */
+    private static final class InterceptedRegistry extends HandlerRegistry {
+        private final HandlerRegistry delegate;
+        private final List<ServerInterceptor> interceptors;
+
+        InterceptedRegistry(HandlerRegistry delegate, List<ServerInterceptor> interceptors) {
+            this.delegate = delegate;
+            this.interceptors = interceptors;
+        }
+
+        @Override
+        public ServerMethodDefinition<?, ?> lookupMethod(String methodName, String authority) {
+            ServerMethodDefinition<?, ?> m = delegate.lookupMethod(methodName, authority);
+            String service = m == null ? null : m.getMethodDescriptor().getServiceName();
+            if (service == null) {
+                return m; // no method, or a name without a service part that no service could hold
+            }
+            ServerServiceDefinition one = ServerServiceDefinition
+                    .builder(service).addMethod(m).build();
+            return ServerInterceptors.interceptForward(one, interceptors).getMethod(methodName);
+        }
+    }
+
     /** Settings of a {@link UdsServer}; every knob has a default except the services. */
     public static final class Builder {
         private final Path socket;
         private final List<ServerServiceDefinition> services = new ArrayList<>();
         private final List<ServerInterceptor> interceptors = new ArrayList<>();
+        private HandlerRegistry fallback;
+        private boolean directExecutor;
+        private EventLoopGroup sharedLoop;
         private Set<PosixFilePermission> socketMode = parseMode(DEFAULT_SOCKET_MODE);
         private String socketModeText = DEFAULT_SOCKET_MODE;
         private int maxMessageBytes = UdsChannels.MAX_MESSAGE_BYTES;
@@ -454,6 +498,37 @@ public final class UdsServer implements AutoCloseable {
         /** Adds a service definition. */
         public Builder addService(ServerServiceDefinition service) {
             services.add(Objects.requireNonNull(service, "service"));
+            return this;
+        }
+
+        /**
+         * Handlers for methods no added service has (a forwarding proxy answers every method name
+         * here, as grpc-java's {@code GrpcProxy} does). Its methods run the same
+         * {@link #interceptors}. With a fallback registry, no service needs to be added.
+         */
+        public Builder fallbackHandlerRegistry(HandlerRegistry registry) {
+            this.fallback = Objects.requireNonNull(registry, "registry");
+            return this;
+        }
+
+        /**
+         * Runs handlers on the I/O threads instead of the handler pool: saves two thread hand-offs
+         * per call, and is only for handlers that never block (a forwarding proxy that hands any
+         * blocking work to its own executor). Default false.
+         */
+        public Builder directExecutor(boolean direct) {
+            this.directExecutor = direct;
+            return this;
+        }
+
+        /**
+         * Accepts and serves connections on {@code group} (made with
+         * {@link UdsChannels#newEventLoopGroup}) instead of the server's own threads, and leaves it
+         * running at shutdown: the caller owns it. A proxy passes the group its client channels use,
+         * so with one thread a forwarded call never changes threads (no wake-ups between loops).
+         */
+        public Builder eventLoopGroup(EventLoopGroup group) {
+            this.sharedLoop = Objects.requireNonNull(group, "group");
             return this;
         }
 
@@ -512,7 +587,7 @@ public final class UdsServer implements AutoCloseable {
 
         /** The configured server, not yet started. */
         public UdsServer build() {
-            if (services.isEmpty()) {
+            if (services.isEmpty() && fallback == null) {
                 throw new IllegalStateException("a server on " + socket + " needs at least one service");
             }
             return new UdsServer(this);

@@ -218,4 +218,35 @@ class ConfigLoaderTest {
         assertThat(yaml).contains("timeout: \"1m30s\"");
         assertThat(ConfigLoader.parse("x.yaml", yaml, Interceptor.class).timeout()).isEqualTo(Duration.ofSeconds(90));
     }
+
+    @Test
+    void aSectionBindsToItsOwnTypeWithErrorsPointingIntoTheWholeFile() throws Exception {
+        String text = """
+                interceptors:
+                  - type: policy
+                    settings:
+                      name: strict
+                      timeout: 250ms
+                  - type: audit
+                    settings:
+                      name: audit
+                      timeout: soon
+                """;
+        Interceptor first = ConfigLoader.parseSection("shim.yaml", text, List.of("interceptors", 0, "settings"),
+                Interceptor.class);
+        assertThat(first.name()).isEqualTo("strict");
+        assertThat(first.timeout()).isEqualTo(Duration.ofMillis(250));
+
+        assertThatThrownBy(() -> ConfigLoader.parseSection("shim.yaml", text,
+                List.of("interceptors", 1, "settings"), Interceptor.class))
+                .isInstanceOfSatisfying(ConfigException.class, e -> {
+                    assertThat(e.fieldPath()).isEqualTo("interceptors[1].settings.timeout");
+                    assertThat(e.line()).isEqualTo(9);
+                    assertThat(e.getMessage()).startsWith("shim.yaml:9:");
+                });
+        assertThatThrownBy(() -> ConfigLoader.parseSection("shim.yaml", text,
+                List.of("interceptors", 5, "settings"), Interceptor.class))
+                .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.getMessage())
+                        .contains("interceptors[5].settings.name").contains("required field is missing"));
+    }
 }

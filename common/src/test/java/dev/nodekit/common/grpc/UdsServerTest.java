@@ -26,9 +26,11 @@ import dev.nodekit.spec.csi.v1.GetPluginInfoRequest;
 import dev.nodekit.spec.csi.v1.IdentityGrpc;
 import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
+import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ClientCalls;
+import io.grpc.stub.ServerCalls;
 
 class UdsServerTest {
     @TempDir
@@ -198,6 +200,45 @@ class UdsServerTest {
                 .hasMessageContaining("at least one service");
         assertThatThrownBy(() -> identity(dir.resolve("a.sock")).shutdownGrace(Duration.ofSeconds(-1)))
                 .hasMessageContaining("negative");
+    }
+
+    @Test
+    void aFallbackRegistryAnswersAnyMethodOnTheIoThreadsAndRunsTheInterceptors() throws Exception {
+        Path socket = dir.resolve("fallback.sock");
+        List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<String> threads = new java.util.concurrent.CopyOnWriteArrayList<>();
+        io.grpc.HandlerRegistry echo = new io.grpc.HandlerRegistry() {
+            @Override
+            public io.grpc.ServerMethodDefinition<?, ?> lookupMethod(String name, String authority) {
+                MethodDescriptor<byte[], byte[]> m = MethodDescriptor.<byte[], byte[]>newBuilder()
+                        .setType(MethodDescriptor.MethodType.UNARY).setFullMethodName(name)
+                        .setRequestMarshaller(TestServices.RAW).setResponseMarshaller(TestServices.RAW).build();
+                return io.grpc.ServerMethodDefinition.create(m, ServerCalls.asyncUnaryCall((byte[] req,
+                        io.grpc.stub.StreamObserver<byte[]> out) -> {
+                    threads.add(Thread.currentThread().getName());
+                    out.onNext(req);
+                    out.onCompleted();
+                }));
+            }
+        };
+        io.grpc.ServerInterceptor record = new io.grpc.ServerInterceptor() {
+            @Override
+            public <Q, R> io.grpc.ServerCall.Listener<Q> interceptCall(io.grpc.ServerCall<Q, R> call,
+                    io.grpc.Metadata headers, io.grpc.ServerCallHandler<Q, R> next) {
+                seen.add(call.getMethodDescriptor().getFullMethodName());
+                return next.startCall(call, headers);
+            }
+        };
+        started(UdsServer.builder(socket).fallbackHandlerRegistry(echo).directExecutor(true)
+                .interceptors(List.of(record)));
+        MethodDescriptor<byte[], byte[]> any = MethodDescriptor.<byte[], byte[]>newBuilder()
+                .setType(MethodDescriptor.MethodType.UNARY).setFullMethodName("some.future.Service/NewCall")
+                .setRequestMarshaller(TestServices.RAW).setResponseMarshaller(TestServices.RAW).build();
+        byte[] answer = ClientCalls.blockingUnaryCall(channel(socket), any,
+                CallOptions.DEFAULT.withDeadlineAfter(30, TimeUnit.SECONDS), new byte[] {1, 2, 3});
+        assertThat(answer).containsExactly(1, 2, 3);
+        assertThat(seen).containsExactly("some.future.Service/NewCall");
+        assertThat(threads).singleElement().asString().contains("-io-");
     }
 
     @Test

@@ -13,6 +13,17 @@ final class Commands {
      */
     static final List<String> SLEEPER = List.of("sh", "-c", "trap 'exit 0' TERM; sleep 2147483647 & wait");
 
+    /** The line {@link #SLEEPER_ANNOUNCING} prints once its TERM trap is in place. */
+    static final String TRAP_READY = "nodekit-trap-ready";
+
+    /**
+     * {@link #SLEEPER} that prints {@link #TRAP_READY} once the trap is set: a TERM that arrives
+     * earlier (StopContainer right after StartContainer) kills the shell before it can trap, with
+     * exit code 143, so a check that expects exit 0 must wait for the line first.
+     */
+    static final List<String> SLEEPER_ANNOUNCING = List.of("sh", "-c",
+            "trap 'exit 0' TERM; echo " + TRAP_READY + "; sleep 2147483647 & wait");
+
     /** PID 1 that ignores SIGTERM: only the kill after StopContainer's timeout ends it. */
     static final List<String> IGNORES_TERM = List.of("sleep", "2147483647");
 

@@ -52,7 +52,7 @@ final class ContainerChecks {
                 Workspace.with("container-lifecycle", (t, ws) -> {
                     ws.requireImage();
                     Workspace.Pod pod = ws.runPod();
-                    ContainerConfig cfg = ws.containerConfig("lifecycle", Commands.SLEEPER, Map.of());
+                    ContainerConfig cfg = ws.containerConfig("lifecycle", Commands.SLEEPER_ANNOUNCING, Map.of());
                     String id = ws.create(pod, cfg);
                     ContainerStatus s = ws.containerStatus(id);
                     equal(id, s.getId(), "ContainerStatus.id");
@@ -66,6 +66,9 @@ final class ContainerChecks {
                     equal(ContainerState.CONTAINER_RUNNING, s.getState(), "state after StartContainer");
                     that(s.getStartedAt() >= s.getCreatedAt(), "started_at %d is before created_at %d",
                             s.getStartedAt(), s.getCreatedAt());
+                    // TERM before the shell has set its trap would end it with 143, through no fault of the runtime.
+                    awaitLog(Path.of(pod.config().getLogDirectory()).resolve(cfg.getLogPath()),
+                            List.of(new LogLine("stdout", true, Commands.TRAP_READY)));
                     long timeout = 30;
                     long t0 = System.nanoTime();
                     ok("StopContainer(timeout " + timeout + " s)", () -> t.runtime(Duration.ofSeconds(timeout))

@@ -1,7 +1,10 @@
 /**
- * A private containerd 1.6 for integration tests: {@link dev.nodekit.e2e.containerd.ContainerdFixture}.
+ * A private containerd 1.6 for integration tests and {@code nodekit demo}:
+ * {@link dev.nodekit.e2e.containerd.ContainerdFixture}. It lives in the main sources so the demo can
+ * start one; the JUnit extension that shares one per test JVM is in the tests.
  *
- * <p>Layout of one instance, all under {@code /tmp/nodekit-ctrd-<id>-<random>/}:
+ * <p>Layout of one instance, all under {@code /tmp/nodekit-ctrd-<id>-<random>/} (or
+ * {@code <parent>/containerd/} with {@code Options.withParentDir}):
  * {@code config.toml}, {@code containerd.sock} (+ {@code .ttrpc}), {@code containerd.log},
  * {@code root/}, {@code state/} (netns bind mounts too: {@code netns_mounts_under_state_dir}),
  * {@code tmp/}, {@code runc/} (runc's root), {@code cni-bin/} (symlinks to /usr/lib/cni/*, unless

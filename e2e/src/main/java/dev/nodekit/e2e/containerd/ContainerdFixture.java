@@ -37,8 +37,8 @@ import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 
 /**
- * A private containerd 1.6 (Debian's package, runc, the CRI plugin) for integration tests, started
- * offline under one temp directory, with a busybox image and a pause image built locally from
+ * A private containerd 1.6 (Debian's package, runc, the CRI plugin) for integration tests and
+ * {@code nodekit demo}, started offline under one temp directory, with a busybox image and a pause image built locally from
  * busybox-static and imported with {@code ctr}. Nothing is ever pulled.
  *
  * <p>Use {@link #shared()} (one instance per test JVM, closed at the end of the JUnit run by
@@ -72,10 +72,23 @@ public final class ContainerdFixture implements AutoCloseable {
      * @param runtimeHandlers extra runtime handler names, each a runc runtime like the default "runc"
      * @param logLevel        containerd's log level
      * @param bootTimeout     how long to wait for "containerd successfully booted"
+     * @param parentDir       a dir to make the instance's dir in, named {@code containerd} (one instance
+     *                        per parent); empty = a new dir in the system temp dir
+     * @param id              the instance id in every host name it makes (dir, cgroup parent, default
+     *                        bridge); 1-12 lower-case letters/digits; empty = 8 random hex digits
      */
     public record Options(Optional<Path> cniBinDir, Optional<Path> cniConfDir, String sandboxImage, String snapshotter,
-            List<String> runtimeHandlers, String logLevel, Duration bootTimeout) {
+            List<String> runtimeHandlers, String logLevel, Duration bootTimeout, Optional<Path> parentDir,
+            Optional<String> id) {
         public Options {
+            Objects.requireNonNull(parentDir, "parentDir");
+            Objects.requireNonNull(id, "id");
+            parentDir.ifPresent(p -> requireSafe(p.toString(), "parentDir"));
+            id.ifPresent(i -> {
+                if (!i.matches("[a-z0-9]{1,12}")) {
+                    throw new IllegalArgumentException("id '" + i + "' must be 1-12 lower-case letters or digits");
+                }
+            });
             Objects.requireNonNull(cniBinDir, "cniBinDir");
             Objects.requireNonNull(cniConfDir, "cniConfDir");
             cniBinDir.ifPresent(p -> requireSafe(p.toString(), "cniBinDir"));
@@ -104,27 +117,39 @@ public final class ContainerdFixture implements AutoCloseable {
         /** Default CNI dirs, {@link #DEFAULT_SANDBOX_IMAGE}, overlayfs, only the runc handler, info, 30 s. */
         public static Options defaults() {
             return new Options(Optional.empty(), Optional.empty(), DEFAULT_SANDBOX_IMAGE, "overlayfs", List.of(), "info",
-                    Duration.ofSeconds(30));
+                    Duration.ofSeconds(30), Optional.empty(), Optional.empty());
         }
 
         public Options withCniBinDir(Path p) {
-            return new Options(Optional.of(p), cniConfDir, sandboxImage, snapshotter, runtimeHandlers, logLevel, bootTimeout);
+            return new Options(Optional.of(p), cniConfDir, sandboxImage, snapshotter, runtimeHandlers, logLevel, bootTimeout, parentDir, id);
         }
 
         public Options withCniConfDir(Path p) {
-            return new Options(cniBinDir, Optional.of(p), sandboxImage, snapshotter, runtimeHandlers, logLevel, bootTimeout);
+            return new Options(cniBinDir, Optional.of(p), sandboxImage, snapshotter, runtimeHandlers, logLevel, bootTimeout, parentDir, id);
         }
 
         public Options withSnapshotter(String s) {
-            return new Options(cniBinDir, cniConfDir, sandboxImage, s, runtimeHandlers, logLevel, bootTimeout);
+            return new Options(cniBinDir, cniConfDir, sandboxImage, s, runtimeHandlers, logLevel, bootTimeout, parentDir, id);
         }
 
         public Options withRuntimeHandlers(String... names) {
-            return new Options(cniBinDir, cniConfDir, sandboxImage, snapshotter, List.of(names), logLevel, bootTimeout);
+            return new Options(cniBinDir, cniConfDir, sandboxImage, snapshotter, List.of(names), logLevel, bootTimeout, parentDir, id);
+        }
+
+        /** The instance's dir goes under {@code p} (a run dir that holds everything of one run). */
+        public Options withParentDir(Path p) {
+            return new Options(cniBinDir, cniConfDir, sandboxImage, snapshotter, runtimeHandlers, logLevel, bootTimeout,
+                    Optional.of(p), id);
+        }
+
+        /** The instance id used in its dir, cgroup parent and default bridge name. */
+        public Options withId(String i) {
+            return new Options(cniBinDir, cniConfDir, sandboxImage, snapshotter, runtimeHandlers, logLevel, bootTimeout,
+                    parentDir, Optional.of(i));
         }
 
         public Options withLogLevel(String l) {
-            return new Options(cniBinDir, cniConfDir, sandboxImage, snapshotter, runtimeHandlers, l, bootTimeout);
+            return new Options(cniBinDir, cniConfDir, sandboxImage, snapshotter, runtimeHandlers, l, bootTimeout, parentDir, id);
         }
     }
 
@@ -187,8 +212,11 @@ public final class ContainerdFixture implements AutoCloseable {
     /** Starts a new private instance: config, CNI dirs, containerd, image import. Undoes its work if a step fails. */
     public static ContainerdFixture start(Options options) throws IOException {
         long start = System.nanoTime();
-        String id = String.format(Locale.ROOT, "%08x", ThreadLocalRandom.current().nextInt());
-        Path dir = Files.createTempDirectory("nodekit-ctrd-" + id + "-");
+        String id = options.id().orElseGet(() -> String.format(Locale.ROOT, "%08x", ThreadLocalRandom.current().nextInt()));
+        String prefix = "nodekit-ctrd-" + id + "-";
+        // Under a caller's dir the name is short and fixed: unix socket paths must stay within 104 bytes.
+        Path dir = options.parentDir().isPresent() ? Files.createDirectory(options.parentDir().get().resolve("containerd"))
+                : Files.createTempDirectory(prefix);
         requireSafe(dir.toString(), "temp dir");
         Optional<String> subnet = options.cniConfDir().isPresent() ? Optional.empty() : Optional.of(pickSubnet());
         ContainerdFixture f = new ContainerdFixture(id, options, dir, subnet);
@@ -420,6 +448,11 @@ public final class ContainerdFixture implements AutoCloseable {
     }
 
     // ---------------------------------------------------------------------------------------------- accessors
+
+    /** The instance id in its dir name, cgroup parent and default bridge name. */
+    public String id() {
+        return id;
+    }
 
     /** {@code unix:///tmp/nodekit-ctrd-<id>-.../containerd.sock}. */
     public String endpoint() {
@@ -787,6 +820,21 @@ public final class ContainerdFixture implements AutoCloseable {
             }
         } catch (IOException e) {
             problems.add("bridge " + name + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * Reserves, for this JVM, a private /24 in 10.200-249.x.0 that no host address or route uses
+     * (never 10.88.0.0/16, the usual runtime default). Give it back with {@link #releaseSubnet}.
+     */
+    public static String reserveSubnet() throws IOException {
+        return pickSubnet();
+    }
+
+    /** Returns a subnet from {@link #reserveSubnet()}. */
+    public static void releaseSubnet(String subnet) {
+        synchronized (SUBNETS_IN_USE) {
+            SUBNETS_IN_USE.remove(subnet);
         }
     }
 

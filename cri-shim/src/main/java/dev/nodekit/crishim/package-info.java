@@ -1,0 +1,130 @@
+/**
+ * The CRI shim: a proxy on kubelet's runtime endpoint that forwards every CRI call to one or more
+ * runtimes (containerd), through a chain of interceptors. Entry points: {@link
+ * dev.nodekit.crishim.CriShimCommand} ({@code nodekit cri-shim}), {@link dev.nodekit.crishim.CriShim}
+ * (start/close), {@link dev.nodekit.crishim.CriShimConfig} (the one config record). The SPI for
+ * interceptors is {@link dev.nodekit.crishim.api}; the built-in interceptors are in
+ * {@link dev.nodekit.crishim.builtin}. Everything else here is package-private.
+ *
+ * <h2>Forwarding: bytes unless someone reads</h2>
+ * The server has no services, only a fallback registry ({@code ShimRegistry}) that answers every
+ * method name, as grpc-java's {@code GrpcProxy} does: the 41 CRI v1 methods and any name a newer
+ * kubelet sends. Messages are {@code byte[]} ({@code RawMarshaller}); nothing is parsed unless an
+ * interceptor registered a typed hook for that method, or routing over several runtimes needs a
+ * field. At start-up each CRI method gets a plan ({@code MethodPlan}):
+ * <ul>
+ *   <li><b>pass-through</b> (no hook, one upstream or a method routed to the default):
+ *       {@code PassThroughCall} starts the upstream call the moment the client's arrives and relays
+ *       headers, every message (any cardinality: a client-streaming method of a future CRI works),
+ *       half-close, trailers, status, deadline and cancellation, with flow control passed through.
+ *       This is the hot path (PLEG's ListPodSandbox/ListContainers every second): no decode, no
+ *       re-encode, no thread hand-off (server and client callbacks both run on their I/O threads).</li>
+ *   <li><b>intercepted</b>: {@code InterceptedCall} collects the single request, decodes it if a
+ *       before-hook or the router needs it, runs the before-hooks (on the hook pool), re-encodes it
+ *       only if a hook returned a different message (identity means untouched, unknown fields and
+ *       all), routes it, forwards it, and runs each response message through the after-hooks
+ *       (decoded only if there are some).</li>
+ * </ul>
+ * Request headers go upstream as they came (trace context, binary headers), minus
+ * {@code grpc-timeout}, which the deadline replaces: the upstream call carries the client's own
+ * deadline, so time spent in the shim counts against it. Response headers, trailers, status code and
+ * description come back as the runtime sent them; only a status the shim's own connection produced
+ * (runtime unreachable) gets a description naming the runtime and its socket. UNIMPLEMENTED from the
+ * runtime reaches kubelet unchanged, so its fallbacks (RuntimeConfig, GetContainerEvents, Stream*)
+ * work. Exec/Attach/PortForward URLs are response fields like any other: returned untouched, and no
+ * stream byte crosses the shim. Messages up to 16 MiB pass both ways (UdsServer, UdsChannels).
+ *
+ * <h2>Interceptor order</h2>
+ * The config's {@code interceptors:} list is the chain, outermost first (without a config file:
+ * {@code [metrics]}). For one call:
+ * <ol>
+ *   <li>before-hooks of the method, in chain order, each getting the request as the previous one
+ *       left it; a rejection ends the call there (later interceptors and the runtime never see it);</li>
+ *   <li>routing (below): not an interceptor but the end of the chain, so interceptors see and may
+ *       change a request before its runtime is chosen (a policy that sets the routing annotation
+ *       steers the pod), and a rejected call never reaches any runtime;</li>
+ *   <li>the runtime;</li>
+ *   <li>after-hooks, in reverse chain order (the innermost sees the runtime's response first);</li>
+ *   <li>the client gets its answer;</li>
+ *   <li>observers ({@code everyCall}, inline, for every call including raw and unknown ones) and
+ *       completion hooks (off the call path, on the hook pool), both in reverse chain order.</li>
+ * </ol>
+ * Failure handling per interceptor: each hook call runs on a bounded pool (256 threads, no queue)
+ * while the call waits at most the interceptor's budget (default 200 ms). A {@code CriRejection} is
+ * the interceptor working: the call ends with its status, whatever the mode. Anything else thrown,
+ * a null returned, a budget overrun or a full pool is a failure: fail-open logs (at most once per
+ * 10 s per interceptor), counts ({@code cri_shim_interceptor_failures_total}) and goes on without
+ * that interceptor's change; fail-closed ends the call with INTERNAL (threw) or UNAVAILABLE (time or
+ * threads ran out), the description naming the interceptor, method and stage. A hook that hangs
+ * costs a pool thread, never the call.
+ *
+ * <h2>Routing design (several upstreams)</h2>
+ * {@code upstreams:} names the runtimes; the first (or {@code routing.defaultUpstream}) is the
+ * default. With one upstream none of this runs. {@code Router} gives every CRI method a route:
+ * <ul>
+ *   <li><b>RunPodSandbox</b>: the upstream named by the pod annotation {@code routing.annotation}
+ *       (an unknown name is INVALID_ARGUMENT), else the one {@code routing.runtimeHandlers} maps the
+ *       RuntimeClass handler to, else the default. The answer's sandbox id is remembered.</li>
+ *   <li><b>Calls naming a pod or container id</b> (CreateContainer, Start/Stop/Remove*, *Status,
+ *       ExecSync, Exec, Attach, PortForward, stats, UpdateContainerResources...): the upstream the
+ *       id map says. The id is read from the request bytes ({@code WireFields}) without decoding it.
+ *       CreateContainer's answer adds the container id; successful removals drop ids.</li>
+ *   <li><b>The id map</b> ({@code IdMap}) is memory only, and rebuilt rather than persisted: each
+ *       time an upstream connects (at start, after a shim restart, after a runtime restart) its
+ *       ListPodSandbox and ListContainers are read into the map; an id the map does not know makes
+ *       the shim list every upstream once (shared by concurrent misses, at most once a second) before
+ *       routing. An id nobody has goes to the default, which answers NotFound. An id unknown while
+ *       some runtime cannot be listed is UNAVAILABLE, never NotFound: kubelet must not conclude that
+ *       a pod on an unreachable runtime is gone.</li>
+ *   <li><b>List calls</b> (ListPodSandbox, ListContainers, List*Stats, ListPodSandboxMetrics) go to
+ *       every upstream and the answers are concatenated as bytes: their messages have one repeated
+ *       field, and protobuf encodes the merge of two such messages as their concatenation, so lists
+ *       merge without decoding. ListMetricDescriptors is decoded and merged by name. A failing
+ *       upstream fails the List call ({@code listFailure: FAIL}, the default; kubelet keeps its view)
+ *       or is left out ({@code SKIP}).</li>
+ *   <li><b>Streams</b>: Stream* calls are fanned out and interleaved, ending when all have ended;
+ *       GetContainerEvents is fanned out and ends when any runtime ends it (containerd 1.6 answers
+ *       UNIMPLEMENTED at once, and kubelet then falls back to relisting, which is right: events
+ *       from only some runtimes would be wrong).</li>
+ *   <li><b>Version, Status, RuntimeConfig</b> and unknown methods: the default upstream (kubelet
+ *       sees one runtime). <b>UpdateRuntimeConfig</b>: every upstream.</li>
+ *   <li><b>ImageService</b>: ListImages, ImageFsInfo, StreamImages to {@code routing.images.upstream}
+ *       (default: the default upstream); ImageStatus, PullImage and RemoveImage to the upstream the
+ *       ImageSpec's runtime handler maps to, else the image upstream; with
+ *       {@code images.replicate: true}, PullImage and RemoveImage go to every upstream (the image
+ *       upstream's answer counts, any failure fails), so a pod routed anywhere finds its image.</li>
+ * </ul>
+ *
+ * <h2>Robustness</h2>
+ * <ul>
+ *   <li>The socket is bound before any runtime is reachable; until one is, calls fail at once with
+ *       UNAVAILABLE (wait-for-ready is off; no retry: kubelet retries).</li>
+ *   <li>{@code Upstreams} ticks every 200 ms: it keeps each channel connecting, and when grpc-java
+ *       sits in its reconnect backoff (which grows to 2 minutes) while the runtime's socket accepts
+ *       connections again, it resets the backoff. A runtime that comes back is used within a tick.</li>
+ *   <li>A restarted shim takes over the socket a killed one left (UdsServer removes a socket nobody
+ *       serves) and needs no state: the id map rebuilds itself from the runtimes.</li>
+ *   <li>SIGTERM: stop accepting, let in-flight calls finish for the grace period (default 10 s),
+ *       then close the runtime connections, the interceptors and the plug-in class loader.</li>
+ * </ul>
+ *
+ * <h2>Threads</h2>
+ * Server I/O (1 accept, 2 epoll threads), the shared client epoll loop (2 threads), the upstream
+ * monitor (1), the id map refresher (1), and the hook pool (0-256, idle threads exit after 60 s).
+ * Pass-through calls never leave the I/O threads. In an intercepted call, everything that touches
+ * the server call or starts/cancels the upstream call holds the call's lock; the fan-out leg decides
+ * under its own lock but calls back outside it, so the two locks are always taken in the same order.
+ *
+ * <h2>Known limits</h2>
+ * <ul>
+ *   <li>Typed hooks exist for the 41 methods of cri-api v0.36; newer methods are forwarded and
+ *       observed but cannot be decoded until the protos are updated.</li>
+ *   <li>Hooks on a method make every call of it decode (and re-encode if changed): a hook on
+ *       ListContainers costs the node's hot path.</li>
+ *   <li>The id map forgets nothing on refresh; an id whose pod was removed behind the shim's back
+ *       stays mapped to its runtime, which answers NotFound for it.</li>
+ *   <li>A fanned-out Stream* call that fails after some messages were sent has already delivered
+ *       them; kubelet discards partial streams (KEP-5825).</li>
+ * </ul>
+ */
+package dev.nodekit.crishim;
