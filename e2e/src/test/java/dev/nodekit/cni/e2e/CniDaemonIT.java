@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -147,13 +148,26 @@ class CniDaemonIT {
             Process lock = null;
             if (delayMs < 0) {
                 Files.createDirectories(host.ipamDir(net));
-                lock = new ProcessBuilder("flock", host.ipamDir(net).resolve("lock").toString(), "sleep", "60").start();
-                Thread.sleep(300);
+                // -o: the lock lives in flock's own process only, not in its sleep (which would keep it, orphaned,
+                // for a minute after flock is killed and make the fallback's ADD wait for it).
+                lock = new ProcessBuilder("flock", "-o", host.ipamDir(net).resolve("lock").toString(), "sleep", "60")
+                        .start();
+                awaitTrue("our flock holds the IPAM lock", () -> CniHost.sh("flock", "-n",
+                        host.ipamDir(net).resolve("lock").toString(), "true").code() == 1);
             }
             Process client = host.start("nodekit-bridge", "ADD", ns, id, conf);
-            Thread.sleep(delayMs < 0 ? 1500 : delayMs);
+            if (delayMs < 0) {
+                // The daemon's ADD waits for the lock in a flock child of its own (FlockLocker).
+                String lockFile = host.ipamDir(net).resolve("lock").toString();
+                awaitTrue("the daemon's ADD waits for the IPAM lock", () -> ProcessHandle.of(daemon.pid()).stream()
+                        .flatMap(ProcessHandle::descendants).anyMatch(h -> h.info().arguments()
+                                .map(a -> List.of(a).contains(lockFile)).orElse(false)));
+            } else {
+                Thread.sleep(delayMs);
+            }
             daemon.kill();
             if (lock != null) {
+                lock.descendants().forEach(ProcessHandle::destroyForcibly);
                 lock.destroyForcibly();
                 lock.waitFor(10, TimeUnit.SECONDS);
             }
@@ -182,6 +196,15 @@ class CniDaemonIT {
             host.deleteNetns(ns);
         }
         System.out.println("kill -9 during ADD through the daemon: " + outcomes);
+    }
+
+    /** Polls {@code condition} every 20 ms for at most 30 s (a loaded CI machine), then fails naming {@code what}. */
+    static void awaitTrue(String what, Callable<Boolean> condition) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!condition.call()) {
+            assertThat(System.nanoTime() < deadline).as("within 30 s: %s", what).isTrue();
+            Thread.sleep(20);
+        }
     }
 
     @Test
