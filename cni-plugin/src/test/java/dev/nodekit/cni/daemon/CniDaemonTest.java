@@ -266,7 +266,11 @@ class CniDaemonTest {
         Future<CniWire.Answer> inFlight = pool.submit(() -> call("fake", "ADD", "a"));
         assertThat(plugin.awaitEntered("a")).isTrue();
         Future<?> closing = pool.submit(() -> daemon.close());
-        Thread.sleep(300);
+        // Bounded wait, not a fixed sleep: on a loaded machine close() may take a while to get there.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (Files.exists(socket) && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
         assertThat(socket).doesNotExist();
         assertThat(closing.isDone()).isFalse();
         plugin.release("a");
