@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the integration tests use, only when some are missing (idempotent).
 # Real components, not mocks: Ceph (mon/osd/mgr, rbd, rbd-fuse), containerd + runc, the Go reference
-# CNI plugins, busybox for locally built images, and the node tools (iproute2, iptables, xfsprogs, fuse).
+# CNI plugins, busybox for locally built images, the node tools (iproute2, iptables, xfsprogs, fuse), gcc
+# and libc6-dev for the CNI thin client (compiled by nodekit cni install), socat for nodekit bench cni's sh client.
 set -euo pipefail
 packages=(
   ceph-mon ceph-osd ceph-mgr ceph-common rbd-fuse
   containerd runc containernetworking-plugins busybox-static
   iproute2 iputils-ping iptables util-linux mount e2fsprogs xfsprogs fuse uuid-runtime procps kmod git
+  gcc libc6-dev socat
 )
 missing=()
 for p in "${packages[@]}"; do

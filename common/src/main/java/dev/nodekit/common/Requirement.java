@@ -93,6 +93,13 @@ public enum Requirement {
                     binary("runc"), binary("ctr"), file("/bin/busybox"));
         }
     },
+    /** gcc with a static C library, to build the CNI thin client. */
+    C_COMPILER("gcc") {
+        @Override
+        Optional<String> probe() {
+            return firstMissing(binary("gcc"), library("libc.a"));
+        }
+    },
     /** A reachable Docker engine (Testcontainers). Not available on the current CI machines. */
     DOCKER("docker") {
         @Override

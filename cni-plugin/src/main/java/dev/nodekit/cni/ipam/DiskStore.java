@@ -17,6 +17,7 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -373,6 +374,50 @@ public final class DiskStore {
                 Allocation a = Allocation.parse(IpAddress.v4(0), readOwner(p));
                 if (a.isOwnedBy(containerId, ifName) && Files.deleteIfExists(p)) {
                     n++;
+                }
+            }
+        } catch (IOException e) {
+            throw new CniException(CniError.INTERNAL, "cannot clean " + dir + ": " + e, null, e);
+        }
+        return n;
+    }
+
+    /**
+     * When the file of {@code ip} was last written (an allocation's file is written once, at
+     * reservation); empty when it is gone.
+     */
+    public Optional<Instant> modified(IpAddress ip) throws CniException {
+        Path p = dir.resolve(ip.toString());
+        try {
+            return Optional.of(Files.getLastModifiedTime(p, LinkOption.NOFOLLOW_LINKS).toInstant());
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        } catch (IOException e) {
+            throw new CniException(CniError.INTERNAL, "cannot read the time of " + p + ": " + e, null, e);
+        }
+    }
+
+    /**
+     * Removes reservation temporary files last written before {@code cutoff} (left by a process killed
+     * in the middle of a reservation; younger ones may belong to a reservation in progress in a process
+     * that does not take this store's lock). With {@code dryRun}, only counts them.
+     *
+     * @return the number of files removed (or that would be)
+     */
+    public int removeTempFilesBefore(Instant cutoff, boolean dryRun) throws CniException {
+        int n = 0;
+        if (!Files.isDirectory(dir)) {
+            return 0;
+        }
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, TEMP_PREFIX + "*")) {
+            for (Path p : ds) {
+                try {
+                    if (Files.getLastModifiedTime(p, LinkOption.NOFOLLOW_LINKS).toInstant().isBefore(cutoff)
+                            && (dryRun || Files.deleteIfExists(p))) {
+                        n++;
+                    }
+                } catch (NoSuchFileException e) {
+                    // Gone meanwhile.
                 }
             }
         } catch (IOException e) {

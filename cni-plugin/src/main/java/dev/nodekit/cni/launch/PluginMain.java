@@ -13,6 +13,7 @@ import dev.nodekit.cni.api.Delegates;
 import dev.nodekit.cni.api.ExecPlugin;
 import dev.nodekit.cni.bridge.BridgePlugin;
 import dev.nodekit.cni.hostlocal.HostLocalPlugin;
+import dev.nodekit.cni.ipam.FileLocker;
 import dev.nodekit.cni.ipam.FlockLocker;
 import dev.nodekit.cni.ipam.HostLocalIpam;
 import dev.nodekit.cni.loopback.LoopbackPlugin;
@@ -51,11 +52,19 @@ public final class PluginMain {
 
     /** The plugin called {@code type} with its real dependencies, or null for an unknown type. */
     public static CniPlugin plugin(String type, CommandRunner runner, OutputStream stderr) {
+        return plugin(type, runner, stderr, new FlockLocker());
+    }
+
+    /**
+     * The plugin called {@code type} taking IPAM locks with {@code locker} (the CNI daemon passes one
+     * that queues its own calls in memory first), or null for an unknown type.
+     */
+    public static CniPlugin plugin(String type, CommandRunner runner, OutputStream stderr, FileLocker locker) {
         switch (type) {
             case BridgePlugin.TYPE:
-                return bridge(runner, stderr);
+                return bridge(runner, stderr, locker);
             case HostLocalPlugin.TYPE:
-                return hostLocal();
+                return hostLocal(locker);
             case LoopbackPlugin.TYPE:
                 return new LoopbackPlugin(runner);
             default:
@@ -63,15 +72,16 @@ public final class PluginMain {
         }
     }
 
-    private static HostLocalPlugin hostLocal() {
-        return new HostLocalPlugin(new HostLocalIpam(new FlockLocker(), HostLocalIpam.DEFAULT_LOCK_TIMEOUT));
+    private static HostLocalPlugin hostLocal(FileLocker locker) {
+        return new HostLocalPlugin(new HostLocalIpam(locker, HostLocalIpam.DEFAULT_LOCK_TIMEOUT));
     }
 
-    private static BridgePlugin bridge(CommandRunner runner, OutputStream stderr) {
+    private static BridgePlugin bridge(CommandRunner runner, OutputStream stderr, FileLocker locker) {
+        final HostLocalPlugin ipam = hostLocal(locker);
         Delegates delegates = new Delegates(new Delegates.InProcess() {
             @Override
             public CniPlugin lookup(String ipamType) {
-                return HostLocalPlugin.TYPE.equals(ipamType) ? hostLocal() : null;
+                return HostLocalPlugin.TYPE.equals(ipamType) ? ipam : null;
             }
         }, runner, stderr, ExecPlugin.DEFAULT_TIMEOUT);
         return new BridgePlugin(runner, delegates, SysfsLinks.system(), Sysctls.system(),

@@ -105,12 +105,67 @@ class CniInstallerTest {
 
         Files.writeString(dir.resolve("bin/nodekit-bridge"), "something else");
         assertThatThrownBy(() -> installer().install(spec(List.of(), false, false)))
-                .hasMessageContaining("is not a nodekit launcher");
+                .hasMessageContaining("is not nodekit's");
         installer().install(spec(List.of("10.77.0.0/24"), true, false));
         assertThat(Files.readString(dir.resolve("conf/10-nodekit.conflist"))).contains("10.77.0.0/24");
         assertThat(Files.readString(dir.resolve("bin/loopback"))).contains(CniInstaller.LAUNCHER_MARK);
         // A nodekit launcher is replaced without --force.
         installer().install(spec(List.of(), false, false));
+    }
+
+    @Test
+    void anIdenticalConflistIsLeftAsItIsSoTheInstallCanRunAgain() throws Exception {
+        installer().install(spec(List.of("10.77.0.0/24"), false, false));
+        Path conflist = dir.resolve("conf/10-nodekit.conflist");
+        Files.setLastModifiedTime(conflist, java.nio.file.attribute.FileTime.fromMillis(0));
+        CniInstaller.Report again = installer().install(spec(List.of("10.77.0.0/24"), false, false));
+        assertThat(again.conflist()).contains(conflist);
+        assertThat(Files.getLastModifiedTime(conflist).toMillis()).isZero();
+        assertThatThrownBy(() -> installer().install(spec(List.of("10.78.0.0/24"), false, false)))
+                .hasMessageContaining("exists with other content");
+    }
+
+    @Test
+    void jvmModePutsTheLaunchersInBothPlacesAndNoClientSettings() throws Exception {
+        CniInstaller.Report r = installer().install(spec(List.of(), false, false));
+        assertThat(r.client()).isEmpty();
+        for (String name : List.of("nodekit-bridge", "nodekit-host-local", "nodekit-loopback", "loopback")) {
+            assertThat(Files.readString(dir.resolve("lib/launchers").resolve(name))).contains(CniInstaller.LAUNCHER_MARK);
+            assertThat(Files.readString(dir.resolve("bin").resolve(name))).contains(CniInstaller.LAUNCHER_MARK);
+        }
+        assertThat(Files.readString(dir.resolve("lib/launchers/loopback"))).contains(" nodekit-loopback \"$@\"");
+        assertThat(dir.resolve("bin").resolve(CniInstaller.CLIENT_CONF)).doesNotExist();
+    }
+
+    @Test
+    void writesASystemdUnitForTheDaemon() throws Exception {
+        InstallSpec s = InstallSpec.builder(dir.resolve("bin"), dir.resolve("conf"), dir.resolve("lib"), java())
+                .archive(false).client(InstallSpec.ClientMode.JVM).daemonSocket(Path.of("/run/nk/cni.sock"))
+                .systemdUnit(Optional.of(new InstallSpec.SystemdUnit(dir.resolve("unit/nodekit-cni.service"),
+                        Path.of("/opt/nodekit/bin/nodekit"), Optional.of("unix:///run/containerd/containerd.sock"))))
+                .build();
+        CniInstaller.Report r = installer().install(s);
+        assertThat(r.systemdUnit()).contains(dir.resolve("unit/nodekit-cni.service"));
+        assertThat(Files.readString(dir.resolve("unit/nodekit-cni.service")))
+                .contains("ExecStart=/opt/nodekit/bin/nodekit cni daemon --socket /run/nk/cni.sock --conf-dir "
+                        + dir.resolve("conf") + " --cri-endpoint unix:///run/containerd/containerd.sock\n")
+                .contains("Restart=always").contains("Before=containerd.service").contains("WantedBy=multi-user.target");
+        assertThatThrownBy(() -> new InstallSpec.SystemdUnit(dir.resolve("u"), Path.of("/x"), Optional.of("tcp://1.2.3.4")))
+                .hasMessageContaining("unix:///");
+    }
+
+    @Test
+    void aClientBinaryThatIsNotOursIsRefused() throws Exception {
+        Path fake = Files.writeString(dir.resolve("fake-client"), "\u007fELF not ours");
+        InstallSpec s = InstallSpec.builder(dir.resolve("bin"), dir.resolve("conf"), dir.resolve("lib"), java())
+                .archive(false).client(InstallSpec.ClientMode.THIN).clientBinary(Optional.of(fake)).build();
+        assertThatThrownBy(() -> installer().install(s)).hasMessageContaining("is not a nodekit CNI client");
+        // In auto mode the same problem degrades to the JVM launchers, with a note.
+        CniInstaller.Report r = installer().install(InstallSpec.builder(dir.resolve("bin"), dir.resolve("conf"),
+                dir.resolve("lib"), java()).archive(false).clientBinary(Optional.of(fake)).build());
+        assertThat(r.client()).isEmpty();
+        assertThat(r.notes()).anyMatch(n -> n.contains("JVM launchers"));
+        assertThat(Files.readString(dir.resolve("bin/nodekit-bridge"))).contains(CniInstaller.LAUNCHER_MARK);
     }
 
     @Test
@@ -151,7 +206,7 @@ class CniInstallerTest {
         assertThat(p.exitValue()).as(out).isZero();
         List<String> loaded = Files.readAllLines(log);
         for (String heavy : new String[] {"io.grpc.", "io.netty.", "com.fasterxml.jackson.databind.", "oshi.",
-            "picocli.", "org.slf4j.", "com.google.protobuf."}) {
+            "picocli.", "org.slf4j.", "com.google.protobuf.", "io.fabric8."}) {
             assertThat(loaded).as(heavy).noneMatch(l -> l.contains(" " + heavy));
         }
         assertThat(loaded).filteredOn(l -> l.contains("dev.nodekit.")).hasSizeLessThan(80);

@@ -26,20 +26,31 @@ import dev.nodekit.bench.LatencyStats;
 import dev.nodekit.cni.install.CniInstaller;
 import dev.nodekit.cni.install.InstallSpec;
 import dev.nodekit.cni.launch.LeanCommandRunner;
+import dev.nodekit.common.exec.Executables;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
  * {@code nodekit bench cni}: ADD and DEL latency of bridge + host-local, nodekit's against the Go
  * reference plugins ({@code /usr/lib/cni}), in the same run and interleaved (these machines are
- * shared and their load moves), plus 40 parallel ADDs. nodekit is measured as installed by
- * {@code nodekit cni install}: launchers with an AppCDS archive on the running JDK, and, when a JDK 25
- * is found, launchers with an AOT cache as well. Needs root (namespaces, bridges).
+ * shared and their load moves), plus 40 parallel ADDs. nodekit is measured as
+ * {@code nodekit cni install} installs it, in each of the ways a call can go:
+ * <ul>
+ *   <li>{@code nodekit-daemon}: the C thin client in CNI_PATH, {@code nodekit cni daemon} up (started
+ *       by the bench on a socket of its own and warmed up first, as a node's long-running daemon is);</li>
+ *   <li>{@code nodekit-fallback}: the same client with no daemon on its socket, so every call execs the
+ *       JVM launcher (AppCDS archive, the running JDK): what a node pays while the daemon is down;</li>
+ *   <li>{@code nodekit-sh} (when socat is installed): the POSIX sh + socat client against the same
+ *       daemon, the alternative to the C client;</li>
+ *   <li>{@code nodekit-jdk25-aot} (with {@code --jdk25-aot}): the fallback with a JDK 25 AOT cache.</li>
+ * </ul>
+ * Needs root (namespaces, bridges).
  *
  * <p>Targets (issue 5): ADD p50 at most 4x Go, DEL p50 at most 1.5x Go, 40 parallel ADDs at most 3x Go.
  */
 @Command(name = "cni", mixinStandardHelpOptions = true,
-        description = "CNI bridge+host-local ADD/DEL latency: nodekit vs the Go plugins in /usr/lib/cni (root).")
+        description = "CNI bridge+host-local ADD/DEL latency: nodekit (daemon, JVM fallback, sh client) vs the Go plugins "
+                + "in /usr/lib/cni (root).")
 public final class CniBenchCommand implements Callable<Integer> {
     private static final SecureRandom RANDOM = new SecureRandom();
 
@@ -49,12 +60,21 @@ public final class CniBenchCommand implements Callable<Integer> {
     @Option(names = "--parallel", defaultValue = "40", description = "ADDs started at once")
     int parallel;
 
+    @Option(names = "--daemon-warmup", defaultValue = "30", description = "ADD+DEL rounds through the daemon before measuring")
+    int daemonWarmup;
+
     @Option(names = "--go-dir", defaultValue = "/usr/lib/cni", description = "where the Go plugins are")
     Path goDir;
 
     @Option(names = "--jdk25", defaultValue = "/usr/lib/jvm/temurin-25-jdk-amd64",
-            description = "a JDK 25 home to measure the AOT cache with (skipped when absent)")
+            description = "a JDK 25 home for --jdk25-aot")
     Path jdk25;
+
+    @Option(names = "--jdk25-aot", description = "also measure the JVM launchers with a JDK 25 AOT cache")
+    boolean withJdk25;
+
+    @Option(names = "--no-sh", description = "skip the sh + socat client")
+    boolean noSh;
 
     @Option(names = "--results", description = "results directory (default: bench/results)")
     Path results;
@@ -67,18 +87,30 @@ public final class CniBenchCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         String run = HexFormat.of().formatHex(randomBytes(3));
         Path dir = Files.createTempDirectory("nkbench-" + run + "-");
+        Path socketDir = Path.of("/run/nkbench-" + run);
+        Path socket = socketDir.resolve("cni.sock");
         List<String> netns = new ArrayList<>();
         List<String> bridges = new ArrayList<>();
+        CniDaemonProcess daemon = null;
         try {
+            Path java17 = Path.of(System.getProperty("java.home"), "bin", "java");
             List<Impl> impls = new ArrayList<>();
             impls.add(new Impl("go", goDir, "bridge", "host-local"));
-            impls.add(new Impl("nodekit-jdk17-cds", install(dir.resolve("jdk17"),
-                    Path.of(System.getProperty("java.home"), "bin", "java")), "nodekit-bridge", "nodekit-host-local"));
-            Path java25 = jdk25.resolve("bin/java");
-            if (Files.isExecutable(java25)) {
-                impls.add(new Impl("nodekit-jdk25-aot", install(dir.resolve("jdk25"), java25), "nodekit-bridge",
-                        "nodekit-host-local"));
+            Path thin = install(dir.resolve("thin"), java17, InstallSpec.ClientMode.THIN, socket);
+            impls.add(new Impl("nodekit-daemon", thin, "nodekit-bridge", "nodekit-host-local"));
+            // The same client pointed at a socket nobody serves: every call takes the JVM fallback.
+            impls.add(new Impl("nodekit-fallback", install(dir.resolve("fallback"), java17, InstallSpec.ClientMode.THIN,
+                    Path.of("/run/nkbench-" + run + "-down/cni.sock")), "nodekit-bridge", "nodekit-host-local"));
+            if (!noSh && Executables.which("socat").isPresent()) {
+                impls.add(new Impl("nodekit-sh", shClient(dir.resolve("sh"), thin), "nodekit-bridge", "nodekit-host-local"));
             }
+            Path java25 = jdk25.resolve("bin/java");
+            if (withJdk25 && Files.isExecutable(java25)) {
+                impls.add(new Impl("nodekit-jdk25-aot", install(dir.resolve("jdk25"), java25, InstallSpec.ClientMode.JVM,
+                        socket), "nodekit-bridge", "nodekit-host-local"));
+            }
+            daemon = CniDaemonProcess.start(socket, dir.resolve("daemon.log"), Duration.ofMinutes(2));
+
             Map<String, List<Long>> add = new LinkedHashMap<>();
             Map<String, List<Long>> del = new LinkedHashMap<>();
             Map<String, List<Long>> version = new LinkedHashMap<>();
@@ -94,6 +126,22 @@ public final class CniBenchCommand implements Callable<Integer> {
                 version.put(impl.name(), new ArrayList<>());
             }
             int seq = 0;
+            // A node's daemon runs for days: warm its JIT up before it is measured.
+            for (Impl impl : impls) {
+                if (!impl.name().equals("nodekit-daemon")) {
+                    continue;
+                }
+                for (int i = 0; i < daemonWarmup; i++) {
+                    String ns = "nkb" + run + "-" + (seq++);
+                    netns.add(ns);
+                    exec("ip", "netns", "add", ns);
+                    String id = "nkb" + run + "w" + seq;
+                    cni(impl, impl.bridgeType(), "ADD", ns, id, confs.get(impl.name()));
+                    cni(impl, impl.bridgeType(), "DEL", ns, id, confs.get(impl.name()));
+                    exec("ip", "netns", "del", ns);
+                    netns.remove(ns);
+                }
+            }
             for (int i = -2; i < iterations; i++) {
                 for (Impl impl : impls) {
                     String ns = "nkb" + run + "-" + (seq++);
@@ -129,10 +177,15 @@ public final class CniBenchCommand implements Callable<Integer> {
                     netns.remove(ns);
                 }
             }
+            List<String> names = new ArrayList<>();
+            impls.forEach(i -> names.add(i.name()));
             BenchRecord.Builder rec = BenchRecord.start("cni-bridge-host-local").target("nodekit-bridge + nodekit-host-local")
                     .peer("Go bridge + host-local (" + goDir + ")")
-                    .notes("launchers from 'nodekit cni install' (AppCDS archive on JDK 17, AOT cache on JDK 25); "
-                            + iterations + " interleaved sequential ADD+DEL rounds, then " + parallel
+                    .notes("implementations " + names + ": nodekit-daemon = C thin client + 'nodekit cni daemon' (warmed up "
+                            + "with " + daemonWarmup + " ADD+DEL rounds), nodekit-fallback = the same client with the daemon "
+                            + "down, exec'ing the JVM launcher (AppCDS, JDK " + Runtime.version().feature() + "), nodekit-sh = "
+                            + "sh + socat client against the same daemon; " + iterations
+                            + " interleaved sequential ADD+DEL rounds, then " + parallel
                             + " parallel ADDs and DELs; one netns per ADD; IPv4 /24, isGateway");
             StringBuilder summary = new StringBuilder();
             for (Impl impl : impls) {
@@ -164,30 +217,53 @@ public final class CniBenchCommand implements Callable<Integer> {
                         + "(goal 3x)%n", impl.name(), ra, rd, rp));
             }
             BenchStore store = results != null ? new BenchStore(results) : BenchStore.defaultStore();
-            Path file = store.write(rec.build());
+            BenchRecord built = rec.build();
+            Path file = store.write(built);
             System.out.print(summary);
-            System.out.println("load average at start: " + rec.build().loadAverage());
+            System.out.println("load average at start: " + built.loadAverage());
             System.out.println("wrote " + file);
             return 0;
         } finally {
+            if (daemon != null) {
+                daemon.stop(Duration.ofSeconds(40));
+            }
             for (String ns : netns) {
                 runQuietly("ip", "netns", "del", ns);
             }
             for (String br : bridges) {
                 runQuietly("ip", "link", "del", br);
             }
+            deleteTree(socketDir);
             deleteTree(dir);
         }
     }
 
-    private Path install(Path dir, Path java) throws Exception {
-        Path bin = dir.resolve("bin");
-        CniInstaller.Report r = new CniInstaller(new LeanCommandRunner(), Duration.ofMinutes(10)).install(new InstallSpec(bin,
-                dir.resolve("conf"), dir.resolve("lib"), java, List.of(), "nkbench", "cni0", false, true, false, "warn",
-                Optional.empty()));
+    private Path install(Path dir, Path java, InstallSpec.ClientMode mode, Path socket) throws Exception {
+        CniInstaller.Report r = new CniInstaller(new LeanCommandRunner(), Duration.ofMinutes(10)).install(
+                InstallSpec.builder(dir.resolve("bin"), dir.resolve("conf"), dir.resolve("lib"), java).network("nkbench")
+                        .loopbackAlias(false).client(mode).daemonSocket(socket).build());
         if (r.archive().isEmpty()) {
             throw new IllegalStateException("no class-data archive was built for " + java + ": " + r.notes());
         }
+        if (mode == InstallSpec.ClientMode.THIN && r.client().isEmpty()) {
+            throw new IllegalStateException("no thin client was installed: " + r.notes());
+        }
+        return dir.resolve("bin");
+    }
+
+    /** A bin dir of sh clients sharing the C client's settings and fallback launchers. */
+    private static Path shClient(Path dir, Path thinBin) throws IOException {
+        Path bin = Files.createDirectories(dir.resolve("bin"));
+        byte[] script;
+        try (var in = CniBenchCommand.class.getResourceAsStream("nodekit-cni-client.sh")) {
+            script = in.readAllBytes();
+        }
+        for (String name : List.of("nodekit-bridge", "nodekit-host-local")) {
+            Path p = bin.resolve(name);
+            Files.write(p, script);
+            Files.setPosixFilePermissions(p, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        }
+        Files.copy(thinBin.resolve(CniInstaller.CLIENT_CONF), bin.resolve(CniInstaller.CLIENT_CONF));
         return bin;
     }
 

@@ -52,16 +52,28 @@ final class CniHost implements AutoCloseable {
         this.data = dir.resolve("data");
     }
 
-    /** Installs the plugins (without a class-data archive unless asked) into a fresh temp dir. */
+    /** Installs the plugins as JVM launchers (without a class-data archive unless asked) into a fresh temp dir. */
     static CniHost create(boolean archive) throws Exception {
+        return create(archive, InstallSpec.ClientMode.JVM, InstallSpec.DEFAULT_SOCKET);
+    }
+
+    /**
+     * Installs the plugins into a fresh temp dir: {@code mode} THIN puts the C thin client of the daemon on
+     * {@code socket} in the bin dir (the JVM launchers are its fallback), JVM the launchers themselves.
+     */
+    static CniHost create(boolean archive, InstallSpec.ClientMode mode, Path socket) throws Exception {
         byte[] b = new byte[3];
         RANDOM.nextBytes(b);
         String id = HexFormat.of().formatHex(b);
         Path dir = Files.createTempDirectory("nkcni-" + id + "-");
         CniHost h = new CniHost(id, dir);
-        new CniInstaller(new LeanCommandRunner(), Duration.ofMinutes(5)).install(new InstallSpec(h.bin,
-                dir.resolve("conf"), dir.resolve("lib"), Path.of(System.getProperty("java.home"), "bin", "java"), List.of(),
-                "nk", "cni0", false, archive, false, "warn", Optional.empty()));
+        CniInstaller.Report r = new CniInstaller(new LeanCommandRunner(), Duration.ofMinutes(5)).install(InstallSpec
+                .builder(h.bin, dir.resolve("conf"), dir.resolve("lib"), Path.of(System.getProperty("java.home"), "bin",
+                        "java")).network("nk").archive(archive).loopbackAlias(false).client(mode).daemonSocket(socket)
+                .build());
+        if (mode == InstallSpec.ClientMode.THIN && r.client().isEmpty()) {
+            throw new IllegalStateException("no thin client installed: " + r.notes());
+        }
         for (String go : List.of("bridge", "host-local", "loopback")) {
             Files.createSymbolicLink(h.bin.resolve(go), Path.of("/usr/lib/cni", go));
         }
@@ -264,6 +276,18 @@ final class CniHost implements AutoCloseable {
         @Override
         public String toString() {
             return argv + " exit " + code + " in " + took.toMillis() + " ms: " + out.strip() + " " + err.strip();
+        }
+    }
+
+    /** Deletes {@code dir} and everything under it (no-op when absent). */
+    static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : (Iterable<Path>) s.sorted(Comparator.reverseOrder())::iterator) {
+                Files.deleteIfExists(p);
+            }
         }
     }
 
