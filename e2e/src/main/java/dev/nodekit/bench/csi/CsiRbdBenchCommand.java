@@ -47,7 +47,7 @@ import picocli.CommandLine.Option;
  * secrets. A warm-up of both sides is not measured. Then, concurrency 1: creates alternate
  * between the CLI and the driver (who goes first alternates too), then deletes alternate
  * ({@code rbd rm} and DeleteVolume); each latency is the wall time of one process run or one RPC.
- * Concurrency 8: four rounds (two for counts below 32), each a CLI batch and a driver batch (order alternating) of
+ * Concurrency 8: four rounds (fewer for counts below 32), each a CLI batch and a driver batch (order alternating) of
  * {@code count/4} creates on 8 threads, then the same for deletes; throughput is operations over
  * the summed wall time of a side's batches. Interleaving spreads the noise of this shared machine
  * over both sides; the ratios are what count. At the end no image of the run may be left in the
@@ -97,8 +97,8 @@ public final class CsiRbdBenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (count < 2 * CONCURRENCY) {
-            throw new IllegalArgumentException("--count must be at least " + 2 * CONCURRENCY);
+        if (count < CONCURRENCY) {
+            throw new IllegalArgumentException("--count must be at least " + CONCURRENCY);
         }
         if (warmup < 0 || sizeMib < 1) {
             throw new IllegalArgumentException("--warmup must be >= 0 and --size-mib >= 1");
@@ -211,7 +211,7 @@ public final class CsiRbdBenchCommand implements Callable<Integer> {
                 + "'rbd create' / 'rbd rm --no-progress' process (start, connect, authenticate, act, exit), identity "
                 + "through CEPH_ARGS. " + warmup + " unmeasured creates and deletes per side first. Concurrency 1: "
                 + count + " creates per side, CLI and driver alternating one by one (who goes first alternating), "
-                + "then the deletes the same way. Concurrency 8: " + count + " creates per side in " + Math.min(ROUNDS, count / CONCURRENCY)
+                + "then the deletes the same way. Concurrency 8: " + count + " creates per side in " + rounds(count)
                 + " alternating rounds of a CLI batch and a driver batch on 8 threads, then the deletes; throughput "
                 + "= operations / summed wall time of that side's batches. The machine is a shared 2-core VM (load "
                 + "average in the record, start and load_1m_at_end): absolute figures are noisy, the ratios are "
@@ -273,6 +273,11 @@ public final class CsiRbdBenchCommand implements Callable<Integer> {
         } catch (IOException | RuntimeException e) {
             return List.of();
         }
+    }
+
+    /** Rounds at concurrency 8: {@link #ROUNDS}, fewer for small counts (each round runs at least 8 per side). */
+    static int rounds(int count) {
+        return Math.max(1, Math.min(ROUNDS, count / CONCURRENCY));
     }
 
     /** Results of the concurrency-8 rounds. */
@@ -368,9 +373,9 @@ public final class CsiRbdBenchCommand implements Callable<Integer> {
             return System.nanoTime() - t;
         }
 
-        /** {@code n} creates and deletes per side in up to {@link #ROUNDS} rounds (at least 2: both orders). */
+        /** {@code n} creates and deletes per side in {@link CsiRbdBenchCommand#rounds} rounds. */
         Concurrent concurrent(String prefix, int n) throws Exception {
-            int rounds = Math.min(ROUNDS, n / CONCURRENCY);
+            int rounds = rounds(n);
             int per = n / rounds;
             List<Long> cliCreate = Collections.synchronizedList(new ArrayList<>());
             List<Long> csiCreate = Collections.synchronizedList(new ArrayList<>());

@@ -41,9 +41,9 @@ class CsiRbdBenchCommandIT {
         Set<Path> before = clusterDirsOfThisJvm(tmp);
         Set<Long> childrenBefore = children();
         long start = System.nanoTime();
-        int code = NodekitMain.run("bench", "csi-rbd", "--count", "16", "--warmup", "2", "--results",
+        int code = NodekitMain.run("bench", "csi-rbd", "--count", "8", "--warmup", "1", "--results",
                 results.toString(), "--scratch-parent", scratch.toString());
-        System.out.printf("bench csi-rbd with --count 16 ran in %.1f s%n", (System.nanoTime() - start) / 1e9);
+        System.out.printf("bench csi-rbd with --count 8 ran in %.1f s%n", (System.nanoTime() - start) / 1e9);
         assertThat(code).isZero();
         List<BenchRecord> records = new BenchStore(results).readAll();
         assertThat(records).singleElement().satisfies(r -> {
