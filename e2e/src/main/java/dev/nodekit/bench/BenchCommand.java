@@ -14,7 +14,8 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks (results in bench/results).",
         subcommands = {BenchCommand.Report.class, dev.nodekit.bench.cni.CniBenchCommand.class,
-                dev.nodekit.bench.csi.CsiBenchCommand.class, CriShimBench.class})
+                dev.nodekit.bench.csi.CsiBenchCommand.class, dev.nodekit.bench.csi.CsiRbdBenchCommand.class,
+                CriShimBench.class})
 public final class BenchCommand {
 
     /** {@code nodekit bench report}. */

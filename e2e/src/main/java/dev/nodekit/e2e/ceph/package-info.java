@@ -1,6 +1,8 @@
 /**
- * A real Ceph cluster for integration tests, and the ITs of nodekit's in-process Ceph access
- * ({@code dev.nodekit.csi.rbd.ceph}) against it.
+ * A real Ceph cluster for integration tests and benchmarks. The fixture lives in main sources
+ * because {@code nodekit bench csi-rbd} boots one (as the containerd fixture does for
+ * {@code nodekit demo}); it uses no test library. The ITs of the fixture and of nodekit's
+ * in-process Ceph access ({@code dev.nodekit.csi.rbd.ceph}) stay in test sources, same package.
  *
  * <p>{@link dev.nodekit.e2e.ceph.CephCluster} boots a single-node Ceph 16.2 (Pacific) cluster from
  * the Debian packages: mon + mgr + one OSD on 127.0.0.1, everything under one temp dir, cephx on, a

@@ -29,7 +29,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 /**
- * A throw-away single-node Ceph 16.2 cluster for integration tests, booted from the Debian
+ * A throw-away single-node Ceph 16.2 cluster for integration tests and benchmarks, booted from the Debian
  * packages on 127.0.0.1 in a temp dir: one monitor, one manager (minimal modules, rbd_support
  * included), one OSD (memstore by default, bluestore on a sparse file for data-heavy tests), cephx
  * on, a test pool initialised for RBD and a restricted client user for the driver
