@@ -3,9 +3,13 @@ package dev.nodekit.crishim;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.nio.file.InvalidPathException;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.function.BiConsumer;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -59,6 +63,55 @@ public final class CriShimCommand implements Callable<Integer> {
     static final Map<String, String> NETTY_DEFAULTS = Map.of(
             "io.grpc.netty.shaded.io.netty.leakDetection.level", "disabled",
             "io.grpc.netty.shaded.io.netty.jfr.enabled", "false");
+
+    /**
+     * The options by name, for {@link #parseSimple}; the test keeps this equal to the
+     * {@code @Option} annotations above.
+     */
+    static final Map<String, BiConsumer<CriShimCommand, String>> SIMPLE_OPTIONS = Map.of(
+            "--listen", (c, v) -> c.listen = v,
+            "--upstream", (c, v) -> c.upstream = v,
+            "--config", (c, v) -> c.config = Path.of(v),
+            "--metrics-address", (c, v) -> c.metricsAddress = v,
+            "--socket-mode", (c, v) -> c.socketMode = v,
+            "--shutdown-grace", (c, v) -> c.shutdownGrace = v);
+
+    /**
+     * The command line read without picocli, for the way the systemd unit and kubelet's node
+     * setups start the shim: known options once each, as {@code --name value} or
+     * {@code --name=value}, {@code --listen} present. picocli's classes are Java 5 class files,
+     * which an AppCDS archive cannot hold and the JVM verifies the slow way: building this one
+     * command cost 0.3-0.9 s of a restarted shim's start-up on a loaded node, while kubelet waited.
+     * Empty when anything is unusual (help, version, an unknown or repeated option, a missing
+     * value): picocli then parses the line and reports, as before.
+     */
+    public static Optional<CriShimCommand> parseSimple(String... args) {
+        CriShimCommand c = new CriShimCommand();
+        Set<String> seen = new HashSet<>();
+        for (int i = 0; i < args.length; i++) {
+            String name = args[i];
+            String value;
+            int eq = name.indexOf('=');
+            if (eq > 0) {
+                value = name.substring(eq + 1);
+                name = name.substring(0, eq);
+            } else if (i + 1 < args.length && !args[i + 1].startsWith("-")) {
+                value = args[++i];
+            } else {
+                return Optional.empty();
+            }
+            BiConsumer<CriShimCommand, String> setter = SIMPLE_OPTIONS.get(name);
+            if (setter == null || !seen.add(name)) {
+                return Optional.empty();
+            }
+            try {
+                setter.accept(c, value);
+            } catch (InvalidPathException e) {
+                return Optional.empty();
+            }
+        }
+        return c.listen == null ? Optional.empty() : Optional.of(c);
+    }
 
     @Override
     public Integer call() throws Exception {

@@ -30,20 +30,40 @@ final class RawMarshaller implements MethodDescriptor.Marshaller<byte[]> {
     public byte[] parse(InputStream stream) {
         try {
             if (stream instanceof KnownLength) {
-                // grpc's message streams know their size: one exact allocation instead of growing chunks.
-                byte[] out = stream.readNBytes(stream.available());
-                byte[] rest = stream.readAllBytes();
-                if (rest.length == 0) {
-                    return out;
-                }
-                byte[] all = java.util.Arrays.copyOf(out, out.length + rest.length);
-                System.arraycopy(rest, 0, all, out.length, rest.length);
-                return all;
+                return readKnownLength(stream);
             }
             return stream.readAllBytes();
         } catch (IOException e) {
             throw new UncheckedIOException("reading a message from the transport failed", e);
         }
+    }
+
+    /**
+     * grpc's message streams know their size: one exact array, filled in place, and a one-byte read
+     * to confirm the end. ({@code readNBytes}/{@code readAllBytes} allocate an 8 KiB scratch buffer
+     * per call even for an empty rest: for a forwarded Version that was half of what a call
+     * allocated.) A stream that turns out longer than it announced is still read whole.
+     */
+    private static byte[] readKnownLength(InputStream stream) throws IOException {
+        int n = stream.available();
+        byte[] out = new byte[n];
+        int off = 0;
+        while (off < n) {
+            int r = stream.read(out, off, n - off);
+            if (r < 0) {
+                return java.util.Arrays.copyOf(out, off);
+            }
+            off += r;
+        }
+        int next = stream.read();
+        if (next < 0) {
+            return out;
+        }
+        byte[] rest = stream.readAllBytes();
+        byte[] all = java.util.Arrays.copyOf(out, n + 1 + rest.length);
+        all[n] = (byte) next;
+        System.arraycopy(rest, 0, all, n + 1, rest.length);
+        return all;
     }
 
     /** A byte array as a stream of known length that drains into the framer in one write. */

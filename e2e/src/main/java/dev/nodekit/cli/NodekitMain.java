@@ -53,12 +53,28 @@ public final class NodekitMain implements Runnable {
         if (args.length > 0 && args[0].equals("demo")) {
             dev.nodekit.demo.DemoCommand.quietLogsFor(args);
         }
+        if (args.length > 0 && args[0].equals("cri-shim")) {
+            var simple = dev.nodekit.crishim.CriShimCommand.parseSimple(Arrays.copyOfRange(args, 1, args.length));
+            if (simple.isPresent()) {
+                return callWithoutPicocli(simple.get(), args);
+            }
+        }
         if (args.length > 0 && DIRECT.containsKey(args[0])) {
             CommandLine direct = new CommandLine(DIRECT.get(args[0]).get());
             direct.setCommandName("nodekit " + args[0]);
             return execute(direct, Arrays.copyOfRange(args, 1, args.length));
         }
         return execute(new CommandLine(new NodekitMain()), args);
+    }
+
+    /** A command parsed without picocli (see CriShimCommand.parseSimple), failing as {@link #execute} would. */
+    private static int callWithoutPicocli(java.util.concurrent.Callable<Integer> command, String[] args) {
+        try {
+            return command.call();
+        } catch (Exception e) {
+            System.err.println("nodekit " + String.join(" ", args) + ": " + e.getMessage());
+            return 1;
+        }
     }
 
     private static int execute(CommandLine cl, String[] args) {
