@@ -1,5 +1,7 @@
 package dev.nodekit.cni.e2e;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -9,11 +11,17 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -257,6 +265,57 @@ final class CniHost implements AutoCloseable {
     }
 
     /** A finished command. */
+    /**
+     * {@code n} parallel ADDs through nodekit-bridge + nodekit-host-local on a new bridge and
+     * network, then {@code n} parallel DELs: every ADD succeeds with a distinct address and a port on
+     * the bridge, and after the DELs no allocation or port is left. {@code eachAdd} also sees every
+     * ADD's answer.
+     */
+    void parallelAddsThenDels(int n, Duration bound, Consumer<Exec> eachAdd) throws Exception {
+        String net = newNetwork();
+        String br = newBridge();
+        String conf = bridgeConf("1.0.0", net, "nodekit-bridge", br, "nodekit-host-local", "", freeSubnet());
+        List<Path> nss = new ArrayList<>();
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            nss.add(newNetns());
+            ids.add(newContainerId());
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(n);
+        try {
+            List<Future<Exec>> adds = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                int k = i;
+                adds.add(pool.submit(() -> cni("nodekit-bridge", "ADD", nss.get(k), ids.get(k), "eth0", conf)));
+            }
+            Set<String> addrs = new HashSet<>();
+            for (Future<Exec> f : adds) {
+                Exec e = f.get(bound.toMillis(), TimeUnit.MILLISECONDS);
+                assertThat(e.code()).as("%s", e).isZero();
+                eachAdd.accept(e);
+                addrs.add(e.json().path("ips").get(0).path("address").asText());
+            }
+            assertThat(addrs).hasSize(n);
+            assertThat(ports(br)).hasSize(n);
+            List<Future<Exec>> dels = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                int k = i;
+                dels.add(pool.submit(() -> cni("nodekit-bridge", "DEL", nss.get(k), ids.get(k), "eth0", conf)));
+            }
+            for (Future<Exec> f : dels) {
+                Exec e = f.get(bound.toMillis(), TimeUnit.MILLISECONDS);
+                assertThat(e.code()).as("%s", e).isZero();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(allocations(net)).isEmpty();
+        assertThat(ports(br)).isEmpty();
+        for (Path ns : nss) {
+            deleteNetns(ns);
+        }
+    }
+
     record Exec(List<String> argv, int code, String out, String err, Duration took) {
         Exec check() {
             if (code != 0) {

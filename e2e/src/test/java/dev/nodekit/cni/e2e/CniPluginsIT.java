@@ -4,13 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterAll;
@@ -200,48 +198,7 @@ class CniPluginsIT {
 
     @Test
     void hundredParallelAddsGetDistinctAddresses() throws Exception {
-        String net = host.newNetwork();
-        String br = host.newBridge();
-        String conf = host.bridgeConf("1.0.0", net, "nodekit-bridge", br, "nodekit-host-local", "", host.freeSubnet());
-        int n = 100;
-        List<Path> nss = new ArrayList<>();
-        List<String> ids = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
-            nss.add(host.newNetns());
-            ids.add(host.newContainerId());
-        }
-        ExecutorService pool = Executors.newFixedThreadPool(n);
-        try {
-            List<Future<Exec>> adds = new ArrayList<>();
-            for (int i = 0; i < n; i++) {
-                int k = i;
-                adds.add(pool.submit(() -> host.cni("nodekit-bridge", "ADD", nss.get(k), ids.get(k), "eth0", conf)));
-            }
-            Set<String> addrs = new HashSet<>();
-            for (Future<Exec> f : adds) {
-                Exec e = f.get(20, TimeUnit.MINUTES);
-                assertThat(e.code()).as("%s", e).isZero();
-                addrs.add(e.json().path("ips").get(0).path("address").asText());
-            }
-            assertThat(addrs).hasSize(n);
-            assertThat(host.ports(br)).hasSize(n);
-            List<Future<Exec>> dels = new ArrayList<>();
-            for (int i = 0; i < n; i++) {
-                int k = i;
-                dels.add(pool.submit(() -> host.cni("nodekit-bridge", "DEL", nss.get(k), ids.get(k), "eth0", conf)));
-            }
-            for (Future<Exec> f : dels) {
-                Exec e = f.get(20, TimeUnit.MINUTES);
-                assertThat(e.code()).as("%s", e).isZero();
-            }
-        } finally {
-            pool.shutdownNow();
-        }
-        assertThat(host.allocations(net)).isEmpty();
-        assertThat(host.ports(br)).isEmpty();
-        for (Path ns : nss) {
-            host.deleteNetns(ns);
-        }
+        host.parallelAddsThenDels(100, Duration.ofMinutes(20), e -> { });
     }
 
     @Test

@@ -4,6 +4,7 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -13,7 +14,10 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 import dev.nodekit.common.exec.ProcessCommandRunner;
+import dev.nodekit.csi.local.CrashOp;
 import dev.nodekit.csi.spi.Credentials;
+import dev.nodekit.csi.spi.StorageBackend;
+import dev.nodekit.csi.spi.StorageException;
 
 /**
  * The child JVM of {@link RbdCrashIT}: opens the RBD backend ({@code args[0]} the --ceph-config
@@ -41,7 +45,7 @@ public final class RbdCrashChild {
             ExecutorService pool = Executors.newFixedThreadPool(8);
             List<Future<?>> futures = new ArrayList<>();
             for (String line : Files.readAllLines(Path.of(args[3]))) {
-                RbdCrashOp op = RbdCrashOp.parse(line);
+                CrashOp op = CrashOp.parse(line);
                 futures.add(pool.submit(() -> run(backend, op, params, creds)));
             }
             for (Future<?> f : futures) {
@@ -53,10 +57,22 @@ public final class RbdCrashChild {
         say("ALL-DONE");
     }
 
-    private static void run(RbdBackend backend, RbdCrashOp op, Map<String, String> params, Credentials creds) {
+    /**
+     * Runs {@code op} as a CO would until it answers: Pending (a busy object, a flatten in progress)
+     * and "in use" (a watch a killed process left on the image, until the OSD times it out) are
+     * retried for up to two minutes.
+     */
+    static String execute(CrashOp op, StorageBackend b, Map<String, String> params, Credentials creds)
+            throws Exception {
+        return op.execute(b, params, creds, Duration.ofMinutes(2), Duration.ofMillis(250),
+                e -> e instanceof StorageException.Pending || (e instanceof StorageException.FailedPrecondition
+                        && String.valueOf(e.getMessage()).contains("in use")));
+    }
+
+    private static void run(RbdBackend backend, CrashOp op, Map<String, String> params, Credentials creds) {
         say("START " + op.line());
         try {
-            String result = op.execute(backend, params, creds);
+            String result = execute(op, backend, params, creds);
             say("DONE " + op.seq() + " " + result);
         } catch (Exception e) {
             say("FAIL " + op.seq() + " " + e.getClass().getSimpleName() + ": " + e.getMessage());

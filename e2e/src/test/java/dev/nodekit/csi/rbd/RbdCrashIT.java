@@ -39,6 +39,7 @@ import dev.nodekit.common.exec.ProcessCommandRunner;
 import dev.nodekit.common.testing.Requires;
 import dev.nodekit.csi.Failpoints;
 import dev.nodekit.csi.Failpoints.Point;
+import dev.nodekit.csi.local.CrashOp;
 import dev.nodekit.csi.spi.Attachment;
 import dev.nodekit.csi.spi.Credentials;
 import dev.nodekit.csi.spi.Image;
@@ -104,12 +105,12 @@ class RbdCrashIT {
             try (RbdBackend b = open(l.data())) {
                 for (Map.Entry<String, Model.Obj> e : l.model().objects.entrySet()) {
                     if (e.getValue().kind().equals("snapshot")) {
-                        RbdCrashOp.of(0, -1, "delete-snapshot", e.getKey()).execute(b, params, creds);
+                        RbdCrashChild.execute(CrashOp.of(0, -1, "delete-snapshot", e.getKey()), b, params, creds);
                     }
                 }
                 for (Map.Entry<String, Model.Obj> e : l.model().objects.entrySet()) {
                     if (e.getValue().kind().equals("image")) {
-                        RbdCrashOp.of(0, -1, "delete", e.getKey()).execute(b, params, creds);
+                        RbdCrashChild.execute(CrashOp.of(0, -1, "delete", e.getKey()), b, params, creds);
                     }
                 }
             }
@@ -150,12 +151,12 @@ class RbdCrashIT {
         baselineImages = images();
         baselineObjects = journalObjects();
         Model model = new Model();
-        List<RbdCrashOp> ops = new ArrayList<>();
+        List<CrashOp> ops = new ArrayList<>();
         try {
             try (RbdBackend b = open(data)) {
                 ops.addAll(opsFor(crash, b, model, p));
             }
-            Path opsFile = Files.write(data.resolve("ops"), ops.stream().map(RbdCrashOp::line).toList());
+            Path opsFile = Files.write(data.resolve("ops"), ops.stream().map(CrashOp::line).toList());
             Child first = Child.start(data, Optional.of(crash), "ops", opsFile.toString());
             first.awaitExit(Duration.ofMinutes(3));
             assertThat(first.exit).as("the child must die at %s; stderr:%n%s", crash, first.stderr)
@@ -181,45 +182,45 @@ class RbdCrashIT {
      * scenario, keeps the setup, the child's work and the objects to delete small: every point is
      * still crashed at with concurrent requests in flight.
      */
-    private static List<RbdCrashOp> opsFor(Point crash, RbdBackend b, Model model, String p) throws Exception {
+    private static List<CrashOp> opsFor(Point crash, RbdBackend b, Model model, String p) throws Exception {
         String id = crash.id();
         String size = Long.toString(8 * MIB);
-        List<RbdCrashOp> ops = new ArrayList<>();
+        List<CrashOp> ops = new ArrayList<>();
         int seq = 100;
         if (id.startsWith("rbd.create.") || id.startsWith("rbd.clone.")) {
             // create, restore (a larger clone, resized) and clone (through a temporary source snapshot)
             String base1 = setup(b, model, "create", p + "base1", size);
             String snapA = setup(b, model, "snapshot", p + "snapA", base1);
             String base2 = setup(b, model, "create", p + "base2", size);
-            ops.add(RbdCrashOp.of(seq, seq++, "create", p + "new1", size));
-            ops.add(RbdCrashOp.of(seq, seq++, "restore", p + "new2", Long.toString(16 * MIB), snapA));
-            ops.add(RbdCrashOp.of(seq, seq++, "clone", p + "new3", size, base2));
+            ops.add(CrashOp.of(seq, seq++, "create", p + "new1", size));
+            ops.add(CrashOp.of(seq, seq++, "restore", p + "new2", Long.toString(16 * MIB), snapA));
+            ops.add(CrashOp.of(seq, seq++, "clone", p + "new3", size, base2));
             return ops;
         }
         if (id.startsWith("rbd.delete.")) {
             String del1 = setup(b, model, "create", p + "del1", size);
-            ops.add(RbdCrashOp.of(seq, seq++, "delete", del1));
+            ops.add(CrashOp.of(seq, seq++, "delete", del1));
         } else if (id.startsWith("rbd.resize.")) {
             String grow = setup(b, model, "create", p + "grow", size);
-            ops.add(RbdCrashOp.of(seq, seq++, "resize", grow, Long.toString(16 * MIB)));
+            ops.add(CrashOp.of(seq, seq++, "resize", grow, Long.toString(16 * MIB)));
         } else if (id.startsWith("rbd.snapshot.")) {
             String base1 = setup(b, model, "create", p + "base1", size);
-            ops.add(RbdCrashOp.of(seq, seq++, "snapshot", p + "snap1", base1));
+            ops.add(CrashOp.of(seq, seq++, "snapshot", p + "snap1", base1));
         } else if (id.startsWith("rbd.snapshot-delete.")) {
             String base2 = setup(b, model, "create", p + "base2", size);
             String snapDel = setup(b, model, "snapshot", p + "snapDel", base2);
-            ops.add(RbdCrashOp.of(seq, seq++, "delete-snapshot", snapDel));
+            ops.add(CrashOp.of(seq, seq++, "delete-snapshot", snapDel));
         } else if (id.startsWith("rbd.attach.")) {
             String att = setup(b, model, "create", p + "att", size);
-            ops.add(RbdCrashOp.of(seq, seq++, "attach", att));
+            ops.add(CrashOp.of(seq, seq++, "attach", att));
         } else if (id.startsWith("rbd.detach.")) {
             String det = setup(b, model, "create", p + "det", size);
             setup(b, model, "attach", det);
-            ops.add(RbdCrashOp.of(seq, seq++, "detach", det));
+            ops.add(CrashOp.of(seq, seq++, "detach", det));
         } else {
             throw new IllegalArgumentException("no requests reach failpoint " + id + ": add its operation here");
         }
-        ops.add(RbdCrashOp.of(seq, seq, "create", p + "other", size));
+        ops.add(CrashOp.of(seq, seq, "create", p + "other", size));
         return ops;
     }
 
@@ -232,8 +233,8 @@ class RbdCrashIT {
             Model acked = model.copy();
             Set<String> uncertainIds = new HashSet<>();
             Set<String> uncertainNames = new HashSet<>();
-            List<RbdCrashOp> inFlight = new ArrayList<>();
-            for (RbdCrashOp op : log.started) {
+            List<CrashOp> inFlight = new ArrayList<>();
+            for (CrashOp op : log.started) {
                 String result = log.results.get(op.seq());
                 if (result == null) {
                     inFlight.add(op);
@@ -259,12 +260,12 @@ class RbdCrashIT {
             }
             for (String id : acked.attached) {
                 if (!uncertainIds.contains(id)) {
-                    assertThat(b.findAttachment(RbdCrashOp.image(id))).as("answered attach of %s", id).isPresent();
+                    assertThat(b.findAttachment(CrashOp.image(id))).as("answered attach of %s", id).isPresent();
                 }
             }
             Model expected = acked;
-            for (RbdCrashOp op : inFlight) {
-                expected.apply(op, op.execute(b, params, creds));
+            for (CrashOp op : inFlight) {
+                expected.apply(op, RbdCrashChild.execute(op, b, params, creds));
             }
             assertThat(actual(b, expected.names())).isEqualTo(expected.objects);
             Set<String> attachedNow = new TreeSet<>();
@@ -370,8 +371,8 @@ class RbdCrashIT {
     }
 
     private static String setup(RbdBackend b, Model model, String kind, String... args) throws Exception {
-        RbdCrashOp op = RbdCrashOp.of(0, -1, kind, args);
-        String result = op.execute(b, params, creds);
+        CrashOp op = CrashOp.of(0, -1, kind, args);
+        String result = RbdCrashChild.execute(op, b, params, creds);
         model.apply(op, result);
         return result;
     }
@@ -414,7 +415,7 @@ class RbdCrashIT {
             return n;
         }
 
-        void apply(RbdCrashOp op, String result) {
+        void apply(CrashOp op, String result) {
             List<String> a = op.args();
             switch (op.kind()) {
                 case "create", "restore", "clone" -> objects.put(result, new Obj("image", a.get(0), Long.parseLong(a.get(1))));
@@ -433,14 +434,14 @@ class RbdCrashIT {
     }
 
     /** The child's protocol lines. */
-    record Log(List<RbdCrashOp> started, Map<Integer, String> results, List<String> failures) {
+    record Log(List<CrashOp> started, Map<Integer, String> results, List<String> failures) {
         static Log parse(List<String> lines) {
-            List<RbdCrashOp> started = new ArrayList<>();
+            List<CrashOp> started = new ArrayList<>();
             Map<Integer, String> results = new HashMap<>();
             List<String> failures = new ArrayList<>();
             for (String l : lines) {
                 if (l.startsWith("START ")) {
-                    started.add(RbdCrashOp.parse(l.substring(6)));
+                    started.add(CrashOp.parse(l.substring(6)));
                 } else if (l.startsWith("DONE ")) {
                     String[] f = l.split(" ");
                     results.put(Integer.parseInt(f[1]), f[2]);
