@@ -1,10 +1,8 @@
 package dev.nodekit.csi.local;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -19,6 +17,7 @@ import dev.nodekit.common.exec.Command;
 import dev.nodekit.common.exec.CommandException;
 import dev.nodekit.common.exec.CommandResult;
 import dev.nodekit.common.exec.CommandRunner;
+import dev.nodekit.common.fs.SysfsAttributes;
 
 /**
  * Loop devices through {@code losetup} (attach, detach, refresh) and {@code /sys/block/loopN}
@@ -82,12 +81,7 @@ final class LoopDevices {
 
     /** The kernel's read-only flag of {@code device}. */
     boolean readOnly(Path device) throws IOException {
-        try {
-            return Files.readString(sysBlock.resolve(loopName(device)).resolve("ro"), StandardCharsets.US_ASCII)
-                    .strip().equals("1");
-        } catch (NoSuchFileException e) {
-            return false;
-        }
+        return SysfsAttributes.read(sysBlock.resolve(loopName(device)).resolve("ro")).map("1"::equals).orElse(false);
     }
 
     /** Every attached loop device and its backing file, e.g. {@code /dev/loop3 -> /data/pools/...img}. */
@@ -122,16 +116,12 @@ final class LoopDevices {
     }
 
     private Optional<Path> backingFileOf(String loopName) throws IOException {
-        try {
-            String text = Files.readString(sysBlock.resolve(loopName).resolve("loop").resolve("backing_file"),
-                    StandardCharsets.UTF_8).strip();
-            if (text.isEmpty() || text.endsWith(DELETED)) {
-                return Optional.empty(); // a device on a deleted file is nobody's data any more
-            }
-            return Optional.of(Path.of(text));
-        } catch (NoSuchFileException e) {
-            return Optional.empty(); // no such device, or not attached (the loop/ directory is absent)
+        // Empty: no such device, not attached (no loop/ directory), or detached by someone else right now.
+        Optional<String> text = SysfsAttributes.read(sysBlock.resolve(loopName).resolve("loop").resolve("backing_file"));
+        if (text.isEmpty() || text.get().isEmpty() || text.get().endsWith(DELETED)) {
+            return Optional.empty(); // a device on a deleted file is nobody's data any more
         }
+        return Optional.of(Path.of(text.get()));
     }
 
     static Path checkDevice(Path device) {

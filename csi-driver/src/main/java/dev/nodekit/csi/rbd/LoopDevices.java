@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -17,6 +16,7 @@ import dev.nodekit.common.exec.Command;
 import dev.nodekit.common.exec.CommandException;
 import dev.nodekit.common.exec.CommandResult;
 import dev.nodekit.common.exec.CommandRunner;
+import dev.nodekit.common.fs.SysfsAttributes;
 
 /**
  * Loop devices for the rbd-fuse path, through {@code losetup} and {@code /sys/block/loopN}: a
@@ -76,13 +76,9 @@ final class LoopDevices {
 
     /** The file backing {@code device}, empty when it is not attached. */
     Optional<Path> backingFile(Path device) throws IOException {
-        try {
-            String text = Files.readString(sysBlock.resolve(loopName(device)).resolve("loop").resolve("backing_file"),
-                    StandardCharsets.UTF_8).strip();
-            return text.isEmpty() ? Optional.empty() : Optional.of(Path.of(text));
-        } catch (NoSuchFileException e) {
-            return Optional.empty();
-        }
+        // Empty also when someone else detaches the device right now.
+        return SysfsAttributes.read(sysBlock.resolve(loopName(device)).resolve("loop").resolve("backing_file"))
+                .filter(text -> !text.isEmpty()).map(Path::of);
     }
 
     /** The size of {@code device} in bytes (sysfs, 512-byte sectors). */
