@@ -10,14 +10,12 @@ import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 import dev.nodekit.bench.BenchRecord;
 import dev.nodekit.bench.BenchStore;
 import dev.nodekit.bench.LatencyStats;
+import dev.nodekit.bench.Strided;
 import dev.nodekit.common.grpc.UdsChannels;
 import dev.nodekit.e2e.CsiDriverProcess;
 import dev.nodekit.spec.csi.v1.CapacityRange;
@@ -218,7 +216,7 @@ public final class CsiBenchCommand implements Callable<Integer> {
         List<String> ids = Collections.synchronizedList(new ArrayList<>());
         List<Long> createNanos = Collections.synchronizedList(new ArrayList<>());
         List<Long> deleteNanos = Collections.synchronizedList(new ArrayList<>());
-        long createWall = parallel(conc, n, i -> {
+        long createWall = Strided.run(conc, n, i -> {
             long t = System.nanoTime();
             String id = c.withDeadlineAfter(60, TimeUnit.SECONDS).createVolume(CreateVolumeRequest.newBuilder()
                     .setName(prefix + "-" + i).addVolumeCapabilities(MOUNT)
@@ -228,7 +226,7 @@ public final class CsiBenchCommand implements Callable<Integer> {
             ids.add(id);
         });
         List<String> toDelete = List.copyOf(ids);
-        long deleteWall = parallel(conc, n, i -> {
+        long deleteWall = Strided.run(conc, n, i -> {
             long t = System.nanoTime();
             c.withDeadlineAfter(60, TimeUnit.SECONDS).deleteVolume(DeleteVolumeRequest.newBuilder()
                     .setVolumeId(toDelete.get(i)).build());
@@ -236,35 +234,6 @@ public final class CsiBenchCommand implements Callable<Integer> {
         });
         return new Phase(LatencyStats.of(createNanos), n / (createWall / 1e9), LatencyStats.of(deleteNanos),
                 n / (deleteWall / 1e9));
-    }
-
-    /** A step of a phase, by index. */
-    private interface Step {
-        void run(int i) throws Exception;
-    }
-
-    /** Runs steps 0..n-1 on {@code conc} threads (thread k takes k, k+conc, ...); returns the wall time. */
-    private static long parallel(int conc, int n, Step step) throws Exception {
-        ExecutorService pool = Executors.newFixedThreadPool(conc);
-        try {
-            long start = System.nanoTime();
-            List<Future<?>> fs = new ArrayList<>();
-            for (int k = 0; k < conc; k++) {
-                int first = k;
-                fs.add(pool.submit(() -> {
-                    for (int i = first; i < n; i += conc) {
-                        step.run(i);
-                    }
-                    return null;
-                }));
-            }
-            for (Future<?> f : fs) {
-                f.get();
-            }
-            return System.nanoTime() - start;
-        } finally {
-            pool.shutdownNow();
-        }
     }
 
     private static List<Long> nodeCycles(ControllerGrpc.ControllerBlockingStub c, NodeGrpc.NodeBlockingStub n,

@@ -13,14 +13,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 import dev.nodekit.bench.BenchRecord;
 import dev.nodekit.bench.BenchStore;
 import dev.nodekit.bench.LatencyStats;
+import dev.nodekit.bench.Strided;
 import dev.nodekit.common.grpc.UdsChannels;
 import dev.nodekit.e2e.CsiDriverProcess;
 import dev.nodekit.e2e.ceph.CephCluster;
@@ -384,14 +382,14 @@ public final class CsiRbdBenchCommand implements Callable<Integer> {
             long csiCreateWall = 0;
             for (int r = 0; r < rounds; r++) {
                 int base = r * per;
-                Step cli = i -> cliCreate.add(cliCreate(prefix + "-" + (base + i)));
-                Step drv = i -> csiCreate.add(csiCreate(prefix + "-" + (base + i), ids));
+                Strided.Step cli = i -> cliCreate.add(cliCreate(prefix + "-" + (base + i)));
+                Strided.Step drv = i -> csiCreate.add(csiCreate(prefix + "-" + (base + i), ids));
                 if (r % 2 == 0) {
-                    cliCreateWall += parallel(per, cli);
-                    csiCreateWall += parallel(per, drv);
+                    cliCreateWall += Strided.run(CONCURRENCY, per, cli);
+                    csiCreateWall += Strided.run(CONCURRENCY, per, drv);
                 } else {
-                    csiCreateWall += parallel(per, drv);
-                    cliCreateWall += parallel(per, cli);
+                    csiCreateWall += Strided.run(CONCURRENCY, per, drv);
+                    cliCreateWall += Strided.run(CONCURRENCY, per, cli);
                 }
             }
             List<String> toDelete = List.copyOf(ids);
@@ -399,48 +397,19 @@ public final class CsiRbdBenchCommand implements Callable<Integer> {
             long csiDeleteWall = 0;
             for (int r = 0; r < rounds; r++) {
                 int base = r * per;
-                Step cli = i -> cliRm(prefix + "-" + (base + i));
-                Step drv = i -> csiDelete(toDelete.get(base + i));
+                Strided.Step cli = i -> cliRm(prefix + "-" + (base + i));
+                Strided.Step drv = i -> csiDelete(toDelete.get(base + i));
                 if (r % 2 == 0) {
-                    cliRmWall += parallel(per, cli);
-                    csiDeleteWall += parallel(per, drv);
+                    cliRmWall += Strided.run(CONCURRENCY, per, cli);
+                    csiDeleteWall += Strided.run(CONCURRENCY, per, drv);
                 } else {
-                    csiDeleteWall += parallel(per, drv);
-                    cliRmWall += parallel(per, cli);
+                    csiDeleteWall += Strided.run(CONCURRENCY, per, drv);
+                    cliRmWall += Strided.run(CONCURRENCY, per, cli);
                 }
             }
             int total = per * rounds;
             return new Concurrent(LatencyStats.of(cliCreate), total / (cliCreateWall / 1e9), LatencyStats.of(csiCreate),
                     total / (csiCreateWall / 1e9), total / (cliRmWall / 1e9), total / (csiDeleteWall / 1e9));
-        }
-    }
-
-    /** One operation of a batch, by index. */
-    private interface Step {
-        void run(int i) throws Exception;
-    }
-
-    /** Runs steps 0..n-1 on {@link #CONCURRENCY} threads (thread k takes k, k+8, ...); returns the wall time. */
-    private static long parallel(int n, Step step) throws Exception {
-        ExecutorService pool = Executors.newFixedThreadPool(CONCURRENCY);
-        try {
-            long start = System.nanoTime();
-            List<Future<?>> fs = new ArrayList<>();
-            for (int k = 0; k < CONCURRENCY; k++) {
-                int first = k;
-                fs.add(pool.submit(() -> {
-                    for (int i = first; i < n; i += CONCURRENCY) {
-                        step.run(i);
-                    }
-                    return null;
-                }));
-            }
-            for (Future<?> f : fs) {
-                f.get();
-            }
-            return System.nanoTime() - start;
-        } finally {
-            pool.shutdownNow();
         }
     }
 

@@ -177,18 +177,7 @@ class CniDaemonIT {
                         "connection lost before the answer");
             }
             // Whatever the ADD's outcome, the runtime's DEL (the daemon still down: the fallback) reclaims everything.
-            Exec del = host.cni("nodekit-bridge", "DEL", ns, id, "eth0", conf);
-            assertThat(del.code()).as("DEL after a kill at %d ms (ADD said %s): %s", delayMs, out, del).isZero();
-            assertThat(host.allocations(net)).as("allocations after a kill at %d ms", delayMs).isEmpty();
-            assertThat(host.ports(br)).as("veths after a kill at %d ms", delayMs).isEmpty();
-            assertThat(CniHost.linkIn(ns, "eth0")).isFalse();
-            assertThat(host.natRules(net)).as("rules after a kill at %d ms", delayMs).isEmpty();
-            try (var s = Files.list(host.ipamDir(net))) {
-                assertThat(s.map(f -> f.getFileName().toString())).noneMatch(f -> f.startsWith(".nodekit-reserve."));
-            } catch (java.nio.file.NoSuchFileException e) {
-                // Killed before IPAM created its directory.
-            }
-            host.deleteNetns(ns);
+            host.delReclaimsEverything(delayMs + " ms (ADD said " + out.strip() + ")", ns, id, conf, net, br);
         }
         System.out.println("kill -9 during ADD through the daemon: " + outcomes);
     }

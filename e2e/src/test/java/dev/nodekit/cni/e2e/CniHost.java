@@ -316,6 +316,25 @@ final class CniHost implements AutoCloseable {
         }
     }
 
+    /**
+     * After an ADD was killed (at {@code when}): the runtime's DEL succeeds and leaves no allocation,
+     * veth, container link, masquerade rule or IPAM reservation; then the netns is removed.
+     */
+    void delReclaimsEverything(String when, Path ns, String id, String conf, String net, String br) throws Exception {
+        Exec del = cni("nodekit-bridge", "DEL", ns, id, "eth0", conf);
+        assertThat(del.code()).as("DEL after a kill at %s: %s", when, del).isZero();
+        assertThat(allocations(net)).as("allocations after a kill at %s", when).isEmpty();
+        assertThat(ports(br)).as("veths after a kill at %s", when).isEmpty();
+        assertThat(linkIn(ns, "eth0")).isFalse();
+        assertThat(natRules(net)).as("rules after a kill at %s", when).isEmpty();
+        try (Stream<Path> s = Files.list(ipamDir(net))) {
+            assertThat(s.map(f -> f.getFileName().toString())).noneMatch(f -> f.startsWith(".nodekit-reserve."));
+        } catch (java.nio.file.NoSuchFileException e) {
+            // Killed before IPAM created its directory.
+        }
+        deleteNetns(ns);
+    }
+
     record Exec(List<String> argv, int code, String out, String err, Duration took) {
         Exec check() {
             if (code != 0) {

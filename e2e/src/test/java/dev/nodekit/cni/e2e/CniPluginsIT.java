@@ -215,18 +215,7 @@ class CniPluginsIT {
             p.destroyForcibly();
             p.waitFor(30, TimeUnit.SECONDS);
             // The flock child may outlive the JVM by a moment; DEL waits for the lock (bounded).
-            Exec del = host.cni("nodekit-bridge", "DEL", ns, id, "eth0", conf);
-            assertThat(del.code()).as("DEL after kill -9 at %d ms: %s", delayMs, del).isZero();
-            assertThat(host.allocations(net)).as("allocations after kill at %d ms", delayMs).isEmpty();
-            assertThat(host.ports(br)).as("veths after kill at %d ms", delayMs).isEmpty();
-            assertThat(CniHost.linkIn(ns, "eth0")).isFalse();
-            assertThat(host.natRules(net)).as("rules after kill at %d ms", delayMs).isEmpty();
-            try (var s = Files.list(host.ipamDir(net))) {
-                assertThat(s.map(f -> f.getFileName().toString())).noneMatch(f -> f.startsWith(".nodekit-reserve."));
-            } catch (java.nio.file.NoSuchFileException e) {
-                // Killed before IPAM created its directory.
-            }
-            host.deleteNetns(ns);
+            host.delReclaimsEverything(delayMs + " ms", ns, id, conf, net, br);
         }
     }
 
