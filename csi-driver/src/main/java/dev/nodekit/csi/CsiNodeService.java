@@ -121,7 +121,7 @@ public final class CsiNodeService extends NodeGrpc.NodeImplBase {
         List<Attachment> recorded;
         try {
             recorded = backend.attachments();
-        } catch (StorageException e) {
+        } catch (StorageException | RuntimeException e) {
             log.atError().setCause(e).log("cannot list the backend's attachments; nothing reconciled");
             return 0;
         }
@@ -135,7 +135,9 @@ public final class CsiNodeService extends NodeGrpc.NodeImplBase {
                 restored++;
                 log.atWarn().addKeyValue("volume_id", a.image()).addKeyValue("old_device", a.device())
                         .addKeyValue("device", again.device()).log("re-attached a volume the kernel had lost");
-            } catch (StorageException e) {
+            } catch (StorageException | RuntimeException e) {
+                // A RuntimeException here is a defect (a record or sysfs file we cannot read), but
+                // one broken attachment must not keep the node plugin from serving the others.
                 log.atError().addKeyValue("volume_id", a.image()).setCause(e).log("cannot re-attach volume");
             }
         }

@@ -491,4 +491,19 @@ class CsiNodeServiceTest {
         assertThat(d.backend.findAttachment(ib)).isPresent();
         assertThat(d.nodeService.reconcile()).isZero();
     }
+
+    @Test
+    void reconcileSurvivesABackendDefectOnOneAttachmentAndRestoresTheOthers() throws Exception {
+        ObjectId ia = ObjectId.parse(volume("a", mount(), MIB), ObjectId.Kind.VOLUME);
+        ObjectId ib = ObjectId.parse(volume("b", mount(), MIB), ObjectId.Kind.VOLUME);
+        d.backend.attach(ia, false, Credentials.none());
+        d.backend.attach(ib, false, Credentials.none());
+        d.backend.loseDevice(ia);
+        d.backend.loseDevice(ib);
+        d.backend.defectNext("attach", new IllegalStateException("unreadable record"));
+        assertThat(d.nodeService.reconcile()).isEqualTo(1);
+        assertThat(d.backend.findAttachment(ia).isPresent() ^ d.backend.findAttachment(ib).isPresent())
+                .as("exactly one of the two was re-attached").isTrue();
+        assertThat(d.nodeService.reconcile()).as("the other, on the next start").isEqualTo(1);
+    }
 }

@@ -67,7 +67,7 @@ public final class FakeBackend implements StorageBackend {
     private final Map<Path, Long> deviceSizes = new HashMap<>();
     private final Set<ObjectId> lost = new HashSet<>();
     private final Map<ObjectId, String> broken = new HashMap<>();
-    private final Map<String, Deque<StorageException>> failures = new HashMap<>();
+    private final Map<String, Deque<Exception>> failures = new HashMap<>();
     private volatile Health health = Health.ok();
     private volatile List<String> parameterKeys = List.of("tier");
     private volatile long maxVolume;
@@ -122,6 +122,12 @@ public final class FakeBackend implements StorageBackend {
 
     /** The next call of {@code operation} ("createImage", "attach"...) throws {@code e}. */
     public synchronized FakeBackend failNext(String operation, StorageException e) {
+        failures.computeIfAbsent(operation, k -> new ArrayDeque<>()).add(e);
+        return this;
+    }
+
+    /** The next call of {@code operation} throws {@code e}: a defect in a backend, as the driver must survive it. */
+    public synchronized FakeBackend defectNext(String operation, RuntimeException e) {
         failures.computeIfAbsent(operation, k -> new ArrayDeque<>()).add(e);
         return this;
     }
@@ -503,9 +509,13 @@ public final class FakeBackend implements StorageBackend {
     // ---- helpers --------------------------------------------------------------------------------
 
     private void fail(String op) throws StorageException {
-        Deque<StorageException> q = failures.get(op);
+        Deque<Exception> q = failures.get(op);
         if (q != null && !q.isEmpty()) {
-            throw q.poll();
+            Exception e = q.poll();
+            if (e instanceof RuntimeException r) {
+                throw r;
+            }
+            throw (StorageException) e;
         }
     }
 

@@ -29,6 +29,7 @@ public final class CsiDriverProcess implements AutoCloseable {
     private final Path socket;
     private final Path log;
     private final Process process;
+    private final int logLinesAtStart;
 
     /** What to start. */
     public record Spec(Path workDir, Path dataDir, String nodeId, List<String> extraArgs, Map<String, String> env) {
@@ -62,10 +63,11 @@ public final class CsiDriverProcess implements AutoCloseable {
         }
     }
 
-    private CsiDriverProcess(Path socket, Path log, Process process) {
+    private CsiDriverProcess(Path socket, Path log, Process process, int logLinesAtStart) {
         this.socket = socket;
         this.log = log;
         this.process = process;
+        this.logLinesAtStart = logLinesAtStart;
     }
 
     /**
@@ -89,7 +91,8 @@ public final class CsiDriverProcess implements AutoCloseable {
         // The driver's log is a file of its own: INFO unless the spec says otherwise, whatever the
         // level of the process starting it (Maven runs tests at WARN).
         pb.environment().put("NODEKIT_LOG_LEVEL", spec.env().getOrDefault("NODEKIT_LOG_LEVEL", "INFO"));
-        CsiDriverProcess p = new CsiDriverProcess(spec.socket(), log, pb.start());
+        int linesBefore = Files.exists(log) ? Files.readAllLines(log, StandardCharsets.UTF_8).size() : 0;
+        CsiDriverProcess p = new CsiDriverProcess(spec.socket(), log, pb.start(), linesBefore);
         try {
             p.awaitReady(timeout);
         } catch (IOException | RuntimeException e) {
@@ -135,7 +138,7 @@ public final class CsiDriverProcess implements AutoCloseable {
         while (System.nanoTime() < deadline) {
             if (!process.isAlive()) {
                 throw new DiedException(process.exitValue(), "driver exited with " + process.exitValue()
-                        + " before it was ready; log:\n" + logTail(40));
+                        + " before it was ready: " + errorsSinceStart() + "\nlog:\n" + logTail(40));
             }
             if (Files.exists(socket) && probe()) {
                 return;
@@ -231,6 +234,27 @@ public final class CsiDriverProcess implements AutoCloseable {
     }
 
     /** The last {@code lines} lines of the driver's log. */
+    /**
+     * The lines this start wrote at WARN or ERROR, and the launcher's own one-line errors, so that
+     * a failure message leads with the cause even when the tail is cut (the log file is shared by
+     * every start on the same work directory).
+     */
+    private String errorsSinceStart() {
+        try {
+            List<String> all = Files.readAllLines(log, StandardCharsets.UTF_8);
+            List<String> errors = new ArrayList<>();
+            for (String line : all.subList(Math.min(logLinesAtStart, all.size()), all.size())) {
+                if (line.contains("level=ERROR") || line.contains("level=WARN") || !line.startsWith("ts=")) {
+                    errors.add(line);
+                }
+            }
+            return errors.isEmpty() ? "(no error line in its log)" : String.join("\n", errors.subList(
+                    Math.max(0, errors.size() - 15), errors.size()));
+        } catch (IOException e) {
+            return "(no log: " + e.getMessage() + ")";
+        }
+    }
+
     public String logTail(int lines) {
         try {
             List<String> all = Files.readAllLines(log, StandardCharsets.UTF_8);
