@@ -46,6 +46,10 @@ public final class DemoCommand implements Callable<Integer> {
             + "and 'nodekit csi' child processes instead of inside this one (slower to start, as on a node).")
     boolean childProcesses;
 
+    @Option(names = "--step-by-step", description = "Say what the next step does and wait for Enter before running "
+            + "it (for presenting the demo); Ctrl-C while waiting stops and cleans up.")
+    boolean stepByStep;
+
     private final Host host;
 
     /** The command on the real host. */
@@ -112,7 +116,7 @@ public final class DemoCommand implements Callable<Integer> {
                 : host.containerdMissing().get();
 
         Cancellation cancel = new Cancellation();
-        Narrator say = new Narrator(out, cancel);
+        Narrator say = new Narrator(out, cancel, stepByStep ? StepGate.enterOn(System.in) : StepGate.none());
         // The hook is in place before anything is made, so no Ctrl-C falls between making and guarding.
         AtomicReference<LocalNode> made = new AtomicReference<>();
         Thread hook = new Thread(() -> {

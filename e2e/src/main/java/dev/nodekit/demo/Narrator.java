@@ -8,12 +8,19 @@ import java.util.Locale;
 final class Narrator {
     private final PrintWriter out;
     private final Cancellation cancel;
+    private final StepGate gate;
     private final long start = System.nanoTime();
     private int number;
 
     Narrator(PrintWriter out, Cancellation cancel) {
+        this(out, cancel, StepGate.none());
+    }
+
+    /** A narrator that passes each step through {@code gate} first ({@code --step-by-step}). */
+    Narrator(PrintWriter out, Cancellation cancel, StepGate gate) {
         this.out = out;
         this.cancel = cancel;
+        this.gate = gate;
     }
 
     /** What a step did and what that shows; printed after it ran. */
@@ -29,13 +36,14 @@ final class Narrator {
     /**
      * Runs {@code step} unless a Ctrl-C came in, prints its line with its duration, and returns.
      *
-     * @throws Cancelled when Ctrl-C was pressed before the step began
+     * @throws Cancelled when Ctrl-C was pressed before the step began (or while waiting for Enter)
      * @throws StepFailed when the step threw or found something wrong (its title and the cause)
      */
     void step(String title, Step step) throws Cancelled, StepFailed {
         if (cancel.requested()) {
             throw new Cancelled();
         }
+        gate.await(number + 1, title, this, cancel);
         int n = ++number;
         long t0 = System.nanoTime();
         Line line;

@@ -90,9 +90,13 @@ class DemoIT {
     @Test
     void ctrlCInTheMiddleLeavesTheMachineAsItFoundIt() throws Exception {
         HostWide before = HostWide.now();
-        Run r = Run.start(List.of("demo"));
+        // Step by step, with Enter given for steps 1-9 only: the demo then waits before step 10,
+        // so the Ctrl-C below lands mid-way however fast the machine runs the steps.
+        Run r = Run.start(List.of("demo", "--step-by-step"));
+        r.type("\n".repeat(9));
         // Step 9: a pod runs a container with the staged and published volume; plenty to undo.
         r.awaitLine(l -> l.matches("^\\s*9\\.\\s.*"), LIMIT);
+        r.awaitLine(l -> l.startsWith("    next: step 10, "), LIMIT);
         Footprint during = Footprint.scan(r.marks(), Set.of(), null, new ProcessCommandRunner());
         assertThat(during.count(Footprint.Kind.MOUNT)).as("mounts mid-way: %s", during).isPositive();
         assertThat(during.count(Footprint.Kind.LOOP_DEVICE)).as("loop devices mid-way").isEqualTo(1);
@@ -107,6 +111,7 @@ class DemoIT {
         assertThat(r.text()).contains("Ctrl-C: stopping after the current step",
                 "nothing of run " + r.marks().runId() + " is left on this machine.");
         assertThat(r.text()).doesNotContain("done: ");
+        assertThat(r.steps()).as("steps run").hasSize(9);
         assertLeftNothing(r.marks(), before);
         System.out.println("nodekit demo: SIGINT to exit " + stopMillis + " ms");
     }
@@ -171,6 +176,12 @@ class DemoIT {
 
         long pid() {
             return process.pid();
+        }
+
+        /** Types {@code text} on the demo's standard input. */
+        void type(String text) throws IOException {
+            process.getOutputStream().write(text.getBytes(StandardCharsets.UTF_8));
+            process.getOutputStream().flush();
         }
 
         int awaitExit(Duration limit) throws InterruptedException {
