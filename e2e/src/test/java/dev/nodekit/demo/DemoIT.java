@@ -166,7 +166,10 @@ class DemoIT {
         }
 
         static Run start(List<String> args) throws IOException {
-            List<String> cmd = new ArrayList<>();
+            // A build started in the background by a non-interactive shell ('cmd &') runs with SIGINT
+            // ignored, every child inherits that, and a JVM never handles a signal ignored at its
+            // start: the demo would not see the test's Ctrl-C. env resets it to the default.
+            List<String> cmd = new ArrayList<>(List.of("env", "--default-signal=INT"));
             cmd.add(CsiDriverProcess.launcher().toString());
             cmd.addAll(args);
             ProcessBuilder pb = new ProcessBuilder(cmd);
