@@ -52,11 +52,20 @@ class ForwardingTest {
     Path dir;
 
     ShimHarness h;
+
+    /** The pass-through mode under test; the gRPC-mode subclass overrides it. */
+    CriShimConfig.PassThrough mode() {
+        return CriShimConfig.PassThrough.FRAMES;
+    }
+
+    ShimHarness newHarness() {
+        return new ShimHarness(dir, mode());
+    }
     FakeCri runtime;
 
     @BeforeEach
     void start() throws Exception {
-        h = new ShimHarness(dir);
+        h = newHarness();
         runtime = h.fake("rt");
         h.start(Optional.of(runtime.endpoint()), "interceptors: []");
     }
