@@ -180,9 +180,9 @@ final class FrameRelay {
             return;
         }
         if (finished()) {
-            if (clientWritable()) {
-                client.sendReset(clientStream.id(), errorCode); // e.g. NO_ERROR: stop sending, the answer is complete
-            }
+            // Typically NO_ERROR after the trailers (grpc-go: "stop sending, the answer is complete").
+            // Not passed on: the client has its answer, and a reset would overtake the response frames
+            // still queued behind the client's flow-control window and lose them.
             return;
         }
         responseEnded = true;
