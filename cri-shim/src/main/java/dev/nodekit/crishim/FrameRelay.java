@@ -23,6 +23,7 @@ import io.grpc.netty.shaded.io.netty.handler.codec.http2.Http2Stream;
  * route is observed, from the response's {@code grpc-status} (never from the messages).
  */
 final class FrameRelay {
+    private static final long DEADLINE_SLACK_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(50);
     private final FrameFront front;
     private final FrameFront.Route route;
     private final FrameLink client;
@@ -189,8 +190,9 @@ final class FrameRelay {
         if (clientWritable()) {
             client.sendReset(clientStream.id(), errorCode);
         }
-        report(resetCode(errorCode), "the runtime reset the stream (HTTP/2 error " + errorCode + ")",
-                CallOutcome.Origin.UPSTREAM);
+        Status.Code code = resetCode(errorCode);
+        report(code == Status.Code.CANCELLED && deadlinePassed() ? Status.Code.DEADLINE_EXCEEDED : code,
+                "the runtime reset the stream (HTTP/2 error " + errorCode + ")", CallOutcome.Origin.UPSTREAM);
     }
 
     /** A stream of this relay closed on {@code link}: if the other side is still open, it learns why. */
@@ -274,11 +276,22 @@ final class FrameRelay {
         report(code, description, CallOutcome.Origin.UPSTREAM);
     }
 
-    /** A reset after the request's own timeout is its deadline passing, else a cancellation. */
+    /** A cancellation when the request's own timeout has (about) run out is its deadline passing. */
     private Status.Code clientResetCode() {
+        return deadlinePassed() ? Status.Code.DEADLINE_EXCEEDED : Status.Code.CANCELLED;
+    }
+
+    /**
+     * Whether the request's {@code grpc-timeout} has run out, give or take the time its headers
+     * took to arrive (the client's clock started before; both sides' timers fire together).
+     */
+    private boolean deadlinePassed() {
         long timeout = GrpcHeaders.timeoutNanos(grpcTimeout);
-        return timeout >= 0 && System.nanoTime() - startNanos >= timeout ? Status.Code.DEADLINE_EXCEEDED
-                : Status.Code.CANCELLED;
+        if (timeout < 0) {
+            return false;
+        }
+        long slack = Math.min(timeout / 10, DEADLINE_SLACK_NANOS);
+        return System.nanoTime() - startNanos >= timeout - slack;
     }
 
     private static Status.Code resetCode(long errorCode) {
