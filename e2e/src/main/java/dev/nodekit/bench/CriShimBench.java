@@ -51,6 +51,8 @@ import picocli.CommandLine.Option;
  *       order so drift on a shared machine hits all alike; p50/p99 and the added latency;</li>
  *   <li>throughput with {@code --callers} concurrent callers, direct and through the shim, and the
  *       shim's CPU time per call (utime+stime of its process over that phase, from /proc);</li>
+ *   <li>with socat installed, the same latencies through {@code socat} copying bytes between the
+ *       sockets: what any proxy costs on this machine under its current load ({@code relay_*});</li>
  *   <li>the shim's RSS and peak RSS, its cold start and its restart after kill -9 (median of three,
  *       without and with the AppCDS archive the systemd unit uses), each to the first Version
  *       answered through it.</li>
@@ -101,6 +103,7 @@ public final class CriShimBench implements Callable<Integer> {
         ManagedChannel direct = UdsChannels.forTarget(upstream);
         ShimProcess shim = null;
         ShimProcess grpcShim = null;
+        Process relay = null;
         try {
             var d = RuntimeServiceGrpc.newBlockingStub(direct);
             var v = d.withDeadlineAfter(10, TimeUnit.SECONDS).version(VersionRequest.getDefaultInstance());
@@ -151,22 +154,41 @@ public final class CriShimBench implements Callable<Integer> {
             ManagedChannel viaGrpcShim = UdsChannels.forTarget("unix://" + grpcSocket);
             var s = RuntimeServiceGrpc.newBlockingStub(viaShim);
             var g = RuntimeServiceGrpc.newBlockingStub(viaGrpcShim);
-            List<RuntimeServiceGrpc.RuntimeServiceBlockingStub> targets = List.of(d, s, g);
+            List<RuntimeServiceGrpc.RuntimeServiceBlockingStub> targets = new ArrayList<>(List.of(d, s, g));
+            // The floor of any proxy on this machine at this moment: socat copying bytes between the
+            // sockets (no HTTP/2 at all), when installed. Same rounds, same client.
+            Optional<Path> socat = dev.nodekit.common.exec.Executables.which("socat");
+            ManagedChannel viaRelay = null;
+            if (socat.isPresent()) {
+                Path relaySocket = work.resolve("relay.sock");
+                relay = new ProcessBuilder(socat.get().toString(), "UNIX-LISTEN:" + relaySocket + ",fork",
+                        "UNIX-CONNECT:" + dev.nodekit.common.grpc.UdsChannels.socketPath(upstream))
+                        .redirectErrorStream(true).redirectOutput(work.resolve("socat.log").toFile()).start();
+                for (int i = 0; i < 100 && !Files.exists(relaySocket); i++) {
+                    Thread.sleep(20);
+                }
+                viaRelay = UdsChannels.forTarget("unix://" + relaySocket);
+                targets.add(RuntimeServiceGrpc.newBlockingStub(viaRelay));
+            }
 
-            // warm-up: JIT on all sides, connections up
-            for (int i = 0; i < 2000; i++) {
+            // warm-up: JIT on all sides (C2 compiles the relay paths after ~10k calls), connections up
+            for (int i = 0; i < 5000; i++) {
                 for (var t : targets) {
                     t.version(VersionRequest.getDefaultInstance());
                 }
             }
-            for (int i = 0; i < 300; i++) {
+            for (int i = 0; i < 1500; i++) {
                 for (var t : targets) {
                     t.listContainers(ListContainersRequest.getDefaultInstance());
                 }
             }
             System.out.println("measuring latency...");
-            List<List<Long>> versions = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
-            List<List<Long>> lists = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
+            List<List<Long>> versions = new ArrayList<>();
+            List<List<Long>> lists = new ArrayList<>();
+            for (int i = 0; i < targets.size(); i++) {
+                versions.add(new ArrayList<>());
+                lists.add(new ArrayList<>());
+            }
             for (int r = 0; r < rounds; r++) {
                 // direct, frames, grpc in a rotating order, so drift on a shared machine hits all alike
                 for (int k = 0; k < targets.size(); k++) {
@@ -182,6 +204,11 @@ public final class CriShimBench implements Callable<Integer> {
             LatencyStats listDirect = LatencyStats.of(lists.get(0));
             LatencyStats listShim = LatencyStats.of(lists.get(1));
             LatencyStats listGrpc = LatencyStats.of(lists.get(2));
+            Optional<LatencyStats> versionRelay = viaRelay == null ? Optional.empty() : Optional.of(LatencyStats.of(versions.get(3)));
+            Optional<LatencyStats> listRelay = viaRelay == null ? Optional.empty() : Optional.of(LatencyStats.of(lists.get(3)));
+            if (viaRelay != null) {
+                viaRelay.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+            }
 
             System.out.println("measuring throughput with " + callers + " callers...");
             double tvd = throughput(() -> d.version(VersionRequest.getDefaultInstance()), null).perSecond;
@@ -251,6 +278,10 @@ public final class CriShimBench implements Callable<Integer> {
                         .figure("shim_restart_with_cds_cpu_ms", median(cdsRestartCpu))
                         .goal("shim_restart_after_kill9_with_cds_to_serving_ms", "< 1000 (the systemd unit's setup)");
             }
+            if (versionRelay.isPresent()) {
+                b.figure("relay_version_added_p50_us", (versionRelay.get().p50Ms() - versionDirect.p50Ms()) * 1000)
+                        .figure("relay_list_added_p50_ms", listRelay.get().p50Ms() - listDirect.p50Ms());
+            }
             BenchRecord rec = b.build();
             BenchStore store = results != null ? new BenchStore(results) : BenchStore.defaultStore();
             Path file = store.write(rec);
@@ -272,6 +303,9 @@ public final class CriShimBench implements Callable<Integer> {
                     (versionGrpc.p50Ms() - versionDirect.p50Ms()) * 1000, (versionGrpc.p99Ms() - versionDirect.p99Ms()) * 1000,
                     listGrpc.p50Ms() - listDirect.p50Ms(), tvg.perSecond, tlg.perSecond, tvg.shimCpuMicrosPerCall,
                     tlg.shimCpuMicrosPerCall, grpcRssKb / 1024.0);
+            versionRelay.ifPresent(vr -> System.out.printf(Locale.ROOT,
+                    "socat byte relay (floor of any proxy here, now): Version +%.0f us p50; List +%.3f ms p50%n",
+                    (vr.p50Ms() - versionDirect.p50Ms()) * 1000, listRelay.get().p50Ms() - listDirect.p50Ms()));
             System.out.println("wrote " + file);
             return 0;
         } finally {
@@ -280,6 +314,9 @@ public final class CriShimBench implements Callable<Integer> {
             }
             if (grpcShim != null) {
                 grpcShim.stop();
+            }
+            if (relay != null) {
+                relay.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
             }
             if (createdPod != null) {
                 removeWorkload(RuntimeServiceGrpc.newBlockingStub(direct), createdPod);
