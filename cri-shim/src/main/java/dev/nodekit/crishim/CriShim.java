@@ -114,6 +114,10 @@ public final class CriShim implements AutoCloseable {
             ShimRegistry registry = new ShimRegistry(engine);
             boolean frames = config.passThrough() == CriShimConfig.PassThrough.FRAMES;
             Path grpcSocket = frames ? internalSocket(config.listen()) : config.listen();
+            if (frames) {
+                // A live shim on the public socket is the error to report, not its hidden one being busy.
+                UdsServer.prepareSocketPath(config.listen());
+            }
             server = UdsServer.builder(grpcSocket)
                     .eventLoopGroup(loop)
                     .fallbackHandlerRegistry(registry)
