@@ -185,7 +185,11 @@ final class FrameFront {
         clients.add(link.context().channel());
     }
 
-    /** Queues a flush of {@code link} at the end of this event-loop turn: one write per connection per turn. */
+    /**
+     * Queues a flush of {@code link}: at the end of the read that caused the write (one write per
+     * connection per read, before the reading connection's own acknowledgements), else at the end
+     * of this event-loop turn (the task also catches a read whose end was never signalled).
+     */
     void markDirty(FrameLink link) {
         if (link.markDirty()) {
             dirty.add(link);
@@ -194,6 +198,11 @@ final class FrameFront {
                 loop.execute(flushTask);
             }
         }
+    }
+
+    /** The read of a link is over: what it relayed leaves now. */
+    void readComplete() {
+        flushDirty();
     }
 
     private void flushDirty() {

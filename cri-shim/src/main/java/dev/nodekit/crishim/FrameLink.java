@@ -169,6 +169,17 @@ final class FrameLink extends Http2ConnectionHandler implements Http2FrameListen
         }
     }
 
+    /**
+     * The frames relayed from this read leave first, then this connection's own (PING and SETTINGS
+     * acknowledgements): grpc-go sends a BDP PING with nearly every response, and acknowledging it
+     * first put a write and a wake-up of the runtime before the answer to kubelet.
+     */
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
+        front.readComplete();
+        super.channelReadComplete(ctx);
+    }
+
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
         try {

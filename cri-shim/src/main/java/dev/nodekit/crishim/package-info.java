@@ -44,9 +44,11 @@
  * its streams. Observers (the metrics interceptor) hear of every relayed call from its trailers'
  * {@code grpc-status} and {@code grpc-message}, or from an RST_STREAM (CANCELLED, or
  * DEADLINE_EXCEEDED when it came after the request's own timeout), with the same metric names as
- * the gRPC path; the calls relayed to the gRPC server are observed there, once. Writes are
- * flushed once per event-loop turn per connection, so a request's HEADERS and DATA leave in one
- * write, as do a response's HEADERS, DATA and trailers.
+ * the gRPC path; the calls relayed to the gRPC server are observed there, once. Relayed frames
+ * are flushed once per read per connection, so a request's HEADERS and DATA leave in one write, as
+ * do a response's HEADERS, DATA and trailers, and before the acknowledgement of grpc-go's BDP PING
+ * that comes with nearly every response (acknowledged first, it put a write and a wake-up of the
+ * runtime ahead of kubelet's answer).
  *
  * <h3>{@code passThrough: grpc}: every call through grpc-java</h3>
  * The shim's first design, kept to compare (the bench runs both) and as a fallback. The gRPC server
