@@ -186,10 +186,10 @@ final class FrameBackend {
             link = null;
             connected = false;
             if (!closed) {
-                lastError = "the connection closed";
+                lastError = "the connection closed (" + l.failure() + ")";
                 lastFailureNanos = System.nanoTime();
                 if (Boolean.TRUE.equals(up)) {
-                    log.atWarn().addKeyValue("backend", description)
+                    log.atWarn().addKeyValue("backend", description).addKeyValue("reason", l.failure())
                             .log("frame connection to backend lost; reconnecting");
                     up = false;
                 }

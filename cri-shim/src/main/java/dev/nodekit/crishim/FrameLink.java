@@ -44,6 +44,7 @@ final class FrameLink extends Http2ConnectionHandler implements Http2FrameListen
     private ChannelHandlerContext ctx;
     private boolean dirty;
     private boolean retired;
+    private Throwable failure;
 
     private FrameLink(Http2ConnectionDecoder decoder, Http2ConnectionEncoder encoder, Http2Settings settings,
             FrameFront front, FrameBackend backend) {
@@ -195,7 +196,20 @@ final class FrameLink extends Http2ConnectionHandler implements Http2FrameListen
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) throws Exception {
         log.atDebug().setCause(cause).addKeyValue("side", backend == null ? "client" : backend.toString())
                 .log("HTTP/2 connection error");
+        failure = cause;
         super.exceptionCaught(ctx, cause);
+    }
+
+    @Override
+    protected void onConnectionError(ChannelHandlerContext ctx, boolean outbound, Throwable cause,
+            Http2Exception http2Ex) {
+        failure = cause;
+        super.onConnectionError(ctx, outbound, cause, http2Ex);
+    }
+
+    /** Why the connection failed, if it did: what the operator sees when a backend connection is lost. */
+    String failure() {
+        return failure == null ? "closed by the peer" : String.valueOf(failure);
     }
 
     // ---- frames ----
