@@ -215,6 +215,11 @@ public final class CriShim implements AutoCloseable {
         return registry.knownPlans();
     }
 
+    /** The frame front, when {@code passThrough: frames} (tests). */
+    java.util.Optional<FrameFront> frameFront() {
+        return java.util.Optional.ofNullable(front);
+    }
+
     /** The config it runs with. */
     public CriShimConfig config() {
         return config;

@@ -90,6 +90,11 @@ final class FrameBackend {
         connect();
     }
 
+    /** Streams open on the current connection (event loop only). */
+    int openStreams() {
+        return link == null ? 0 : link.connection().numActiveStreams();
+    }
+
     /** Connects if not connected (the front's tick): a runtime that comes back is used without waiting for a call. */
     void ensureConnected() {
         if (!closed && (link == null || !link.usable()) && !connecting) {

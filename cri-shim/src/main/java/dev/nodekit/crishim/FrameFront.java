@@ -177,6 +177,11 @@ final class FrameFront {
         return internalRoute;
     }
 
+    /** Streams open on the runtime connection (tests: none may stay behind a finished call). */
+    int openRuntimeStreams() throws Exception {
+        return loop.submit(runtime::openStreams).get();
+    }
+
     void observe(CallOutcome outcome) {
         engine.observe(outcome);
     }

@@ -80,15 +80,16 @@ final class FrameRelay {
                     + link.connection().local().numActiveStreams() + " calls open, as many as it accepts");
             return true;
         }
-        backend = link;
         Http2Headers h = requestHeaders;
         requestHeaders = null;
         link.sendHeaders(id, h, requestHeadersEnd);
-        backendStream = link.connection().stream(id);
-        if (backendStream == null) {
+        Http2Stream created = link.connection().stream(id);
+        if (created == null) {
             failUnavailable("cri-shim: " + route.backend().describe() + " refused a new call");
             return true;
         }
+        backend = link;
+        backendStream = created;
         link.bind(backendStream, this);
         if (early != null) {
             while (!early.isEmpty()) {
@@ -110,16 +111,18 @@ final class FrameRelay {
     int data(FrameLink from, ByteBuf data, boolean endStream) {
         int n = data.readableBytes();
         if (from == client) {
-            if (finished()) {
-                return n; // the call is over: nothing more goes upstream
-            }
             if (backend == null) {
+                if (finished()) {
+                    return n; // failed before a runtime stream existed
+                }
                 early().add(new Early(data.retain(), null, endStream));
                 return 0;
             }
-            if (backendStream.state() == Http2Stream.State.CLOSED) {
+            if (clientGone || !backendWritable()) {
                 return n;
             }
+            // Also after the response ended: the rest of the request, END_STREAM included, closes
+            // the runtime's stream (a runtime that answered early and does not reset would keep it).
             forwardRequestData(data.retain(), endStream);
             return 0;
         }
@@ -143,12 +146,11 @@ final class FrameRelay {
     /** HEADERS read on {@code from}: request trailers, response headers or response trailers. */
     void headers(FrameLink from, Http2Headers headers, boolean endStream) {
         if (from == client) {
-            if (finished()) {
-                return;
-            }
             if (backend == null) {
-                early().add(new Early(null, headers, endStream));
-            } else if (backendStream != null && backendStream.state() != Http2Stream.State.CLOSED) {
+                if (!finished()) {
+                    early().add(new Early(null, headers, endStream));
+                }
+            } else if (!clientGone && backendWritable()) {
                 backend.sendHeaders(backendStream.id(), headers, endStream);
             }
             return;
@@ -237,6 +239,12 @@ final class FrameRelay {
             backend.sendReset(backendStream.id(), Http2Error.CANCEL.code());
         }
         report(Status.Code.UNAVAILABLE, message, CallOutcome.Origin.TRANSPORT);
+    }
+
+    /** Whether the runtime's stream still takes request frames from us. */
+    private boolean backendWritable() {
+        Http2Stream.State s = backendStream.state();
+        return s == Http2Stream.State.OPEN || s == Http2Stream.State.HALF_CLOSED_REMOTE;
     }
 
     private boolean clientWritable() {

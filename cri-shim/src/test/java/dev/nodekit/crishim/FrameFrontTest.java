@@ -112,6 +112,28 @@ class FrameFrontTest {
                 .contains("cri_shim_rpc_duration_seconds_count{code=\"OK\",method=\"Version\"} 50");
     }
 
+    /**
+     * Answered on the request's HEADERS and not reset: no stream may stay open at the runtime. (The
+     * client's whole request usually reaches the runtime before the answer is back; when its
+     * END_STREAM comes after the answer, the relay still passes it on, so the stream closes too.)
+     */
+    @Test
+    void anEarlyAnswerWithoutResetLeavesNoStreamOpenAtTheRuntime() throws Exception {
+        Path rt = dir.resolve("go-like.sock");
+        startRawRuntime(rt);
+        h = new ShimHarness(dir);
+        h.start(Optional.of("unix://" + rt), "interceptors: []\n");
+        MethodDescriptor<byte[], byte[]> fsInfo = ShimHarness.rawMethod(CriMethods.IMAGE_FS_INFO.fullName(),
+                MethodDescriptor.MethodType.UNARY);
+        for (int i = 0; i < 20; i++) {
+            byte[] answer = ClientCalls.blockingUnaryCall(h.channel, fsInfo,
+                    CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), new byte[] {1, 2, 3});
+            assertThat(new String(answer, StandardCharsets.US_ASCII)).isEqualTo("answer");
+        }
+        FrameFront front = h.shim.frameFront().orElseThrow();
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> front.openRuntimeStreams() == 0);
+    }
+
     @Test
     void aRuntimeResetIsPassedOnAndCountedWithItsCode() throws Exception {
         Path rt = dir.resolve("go-like.sock");
@@ -162,7 +184,8 @@ class FrameFrontTest {
     /**
      * A runtime written on raw HTTP/2 frames: Version is answered on the request HEADERS (before the
      * client's DATA), followed by RST_STREAM(NO_ERROR), as grpc-go does when the client has not
-     * half-closed yet; Status is answered with RST_STREAM(ENHANCE_YOUR_CALM).
+     * half-closed yet; ImageFsInfo the same way without the reset; Status is answered with
+     * RST_STREAM(ENHANCE_YOUR_CALM).
      */
     private void startRawRuntime(Path socket) {
         rawLoop = UdsChannels.newEventLoopGroup(1, "raw-runtime");
@@ -186,6 +209,7 @@ class FrameFrontTest {
                 @Override
                 public void onHeadersRead(ChannelHandlerContext ctx, int streamId, Http2Headers headers, int padding,
                         boolean endOfStream) {
+                    boolean reset = !headers.path().toString().endsWith("/ImageFsInfo");
                     if (headers.path().toString().endsWith("/Status")) {
                         encoder().writeRstStream(ctx, streamId, Http2Error.ENHANCE_YOUR_CALM.code(), ctx.newPromise());
                         ctx.flush();
@@ -199,7 +223,9 @@ class FrameFrontTest {
                     encoder().writeHeaders(ctx, streamId, new DefaultHttp2Headers().set("grpc-status", "0"), 0, true,
                             ctx.newPromise());
                     flush(ctx); // the queued DATA and trailers first: a reset written now would overtake them
-                    encoder().writeRstStream(ctx, streamId, Http2Error.NO_ERROR.code(), ctx.newPromise());
+                    if (reset) {
+                        encoder().writeRstStream(ctx, streamId, Http2Error.NO_ERROR.code(), ctx.newPromise());
+                    }
                     ctx.flush();
                 }
 
