@@ -320,6 +320,12 @@ final class FrameLink extends Http2ConnectionHandler implements Http2FrameListen
             }
             initialSettings(s);
             server(server);
+            // No rapid-reset limits (Netty's server default: a connection that sends or receives
+            // more than 200 RST_STREAM in 30 s is closed): the peers are kubelet on a 0660 socket and
+            // the runtime, and a proxy must not cut kubelet off because the runtime refused or the
+            // kubelet cancelled many calls, which the gRPC server never did either.
+            decoderEnforceMaxRstFramesPerWindow(0, 0);
+            encoderEnforceMaxRstFramesPerWindow(0, 0);
             gracefulShutdownTimeoutMillis(gracefulShutdownMillis);
         }
 

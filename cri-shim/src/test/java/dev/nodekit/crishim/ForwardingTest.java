@@ -269,6 +269,46 @@ class ForwardingTest {
         assertThat(got).hasSize(1);
     }
 
+    /** kubelet cancelling many calls (probes timing out on a sick node) must not get its connection cut. */
+    @Test
+    void hundredsOfCancellationsDoNotCloseTheClientsConnection() throws Exception {
+        CountDownLatch never = new CountDownLatch(1);
+        runtime.on(CriMethods.GET_CONTAINER_EVENTS, r -> FakeCri.Reply.ok(new byte[0], new byte[0]).heldBy(never));
+        // A stream that lives across the cancellations: it fails if the connection is closed under it.
+        AtomicReference<Throwable> sentinelError = new AtomicReference<>();
+        Context.CancellableContext sentinel = Context.current().withCancellation();
+        CountDownLatch sentinelFirst = new CountDownLatch(1);
+        sentinel.run(() -> RuntimeServiceGrpc.newStub(h.channel).getContainerEvents(GetEventsRequest.getDefaultInstance(),
+                new io.grpc.stub.StreamObserver<>() {
+                    @Override
+                    public void onNext(dev.nodekit.spec.cri.v1.ContainerEventResponse v) {
+                        sentinelFirst.countDown();
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                        if (!(t instanceof StatusRuntimeException e && e.getStatus().getCode() == Status.Code.CANCELLED
+                                && sentinel.isCancelled())) {
+                            sentinelError.set(t);
+                        }
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                    }
+                }));
+        assertThat(sentinelFirst.await(10, TimeUnit.SECONDS)).isTrue();
+        for (int i = 0; i < 250; i++) {
+            Context.CancellableContext ctx = Context.current().withCancellation();
+            ctx.run(() -> RuntimeServiceGrpc.newBlockingStub(h.channel)
+                    .getContainerEvents(GetEventsRequest.getDefaultInstance()).next());
+            ctx.cancel(null);
+        }
+        assertThat(h.runtime().version(VersionRequest.getDefaultInstance()).getRuntimeName()).isEqualTo("rt");
+        assertThat(sentinelError.get()).as("the long-lived stream").isNull();
+        sentinel.cancel(null);
+    }
+
     @Test
     void sixteenMegabyteListsPassBothWays() {
         // ~15 MiB of containers: above grpc-java's 4 MiB default, below kubelet's 16 MiB.
