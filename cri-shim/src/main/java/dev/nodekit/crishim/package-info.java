@@ -171,6 +171,8 @@
  *       stays mapped to its runtime, which answers NotFound for it.</li>
  *   <li>A fanned-out Stream* call that fails after some messages were sent has already delivered
  *       them; kubelet discards partial streams (KEP-5825).</li>
+ *   <li>Frames: messages are not decoded, so the 16 MiB limit is the runtime's (containerd answers
+ *       RESOURCE_EXHAUSTED above it), not the shim's; the gRPC path enforces it itself.</li>
  *   <li>Frames: when the runtime advertises a limit on concurrent streams and it is reached, a
  *       further pass-through call fails with UNAVAILABLE instead of queueing (containerd sets no
  *       limit). The latency the metrics record for a relayed call runs from its HEADERS to its
