@@ -30,10 +30,16 @@ import io.grpc.netty.shaded.io.netty.handler.codec.http2.Http2Stream;
  * side stops the writer on the other, and at most a window of data is held per stream.
  */
 final class FrameLink extends Http2ConnectionHandler implements Http2FrameListener {
-    /** Per-stream window we grant: large enough that a 16 MiB message is not a ping-pong of 64 KiB. */
-    static final int STREAM_WINDOW = 1024 * 1024;
-    /** Connection window we grant: bounds what one connection can make the shim hold. */
-    static final int CONNECTION_WINDOW = 8 * 1024 * 1024;
+    /**
+     * Per-stream window we grant: large enough that a 16 MiB message is not a ping-pong of 64 KiB,
+     * small enough that a call whose reader stalls holds little of the shared connection's window.
+     */
+    static final int STREAM_WINDOW = 512 * 1024;
+    /**
+     * Connection window we grant: bounds what one connection can make the shim hold, and takes 32
+     * stalled calls before the shared runtime connection stalls for everyone.
+     */
+    static final int CONNECTION_WINDOW = 16 * 1024 * 1024;
     /** Largest header block accepted, as the gRPC server allows (grpc-message can be long). */
     static final int MAX_HEADER_LIST = 1024 * 1024;
     private static final Logger log = LoggerFactory.getLogger(FrameLink.class);

@@ -33,8 +33,8 @@
  *       take milliseconds; the extra local hop costs tens of microseconds.</li>
  * </ul>
  * Flow control is end to end: DATA read on one side is acknowledged to its sender (WINDOW_UPDATE)
- * only once the other side's socket has taken it, so the shim holds at most a stream window (1 MiB)
- * per call and a connection window (8 MiB) per connection, and a client that stops reading stops
+ * only once the other side's socket has taken it, so the shim holds at most a stream window (512 KiB)
+ * per call and a connection window (16 MiB) per connection, and a client that stops reading stops
  * the runtime. 16 MiB messages pass as a run of DATA frames. A call that arrives while the
  * runtime connection is being made waits for it (its frames unacknowledged); when the runtime
  * cannot be reached it gets a trailers-only UNAVAILABLE at once (grpc-status 14, a message naming
@@ -171,6 +171,10 @@
  *       stays mapped to its runtime, which answers NotFound for it.</li>
  *   <li>A fanned-out Stream* call that fails after some messages were sent has already delivered
  *       them; kubelet discards partial streams (KEP-5825).</li>
+ *   <li>Frames: all pass-through calls share one connection to the runtime, as HTTP/2 means them
+ *       to; a call whose client stops reading holds up to 512 KiB of its 16 MiB window until it is
+ *       read, cancelled or its deadline passes, so 32 such calls at once would stall the others (the
+ *       gRPC path's channel had the same property with a 1 MiB window).</li>
  *   <li>Frames: messages are not decoded, so the 16 MiB limit is the runtime's (containerd answers
  *       RESOURCE_EXHAUSTED above it), not the shim's; the gRPC path enforces it itself.</li>
  *   <li>Frames: when the runtime advertises a limit on concurrent streams and it is reached, a
