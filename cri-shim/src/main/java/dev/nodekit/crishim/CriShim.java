@@ -39,6 +39,8 @@ public final class CriShim implements AutoCloseable {
      * thread forwards. Hooks never run here (they have their own pool).
      */
     static final int IO_THREADS = 1;
+    /** Only the shim itself talks to its internal gRPC socket. */
+    static final String INTERNAL_SOCKET_MODE = "0600";
     private static final Logger log = LoggerFactory.getLogger(CriShim.class);
 
     private final CriShimConfig config;
@@ -50,11 +52,12 @@ public final class CriShim implements AutoCloseable {
     private final UdsServer server;
     private final ShimRegistry registry;
     private final EventLoopGroup loop;
+    private final FrameFront front;
     private final Object closeLock = new Object();
     private boolean closed;
 
     private CriShim(CriShimConfig config, Plugins plugins, Upstreams upstreams, IdMap ids, HookRunner hooks,
-            List<ChainEntry> chain, UdsServer server, ShimRegistry registry, EventLoopGroup loop) {
+            List<ChainEntry> chain, UdsServer server, ShimRegistry registry, EventLoopGroup loop, FrameFront front) {
         this.config = config;
         this.plugins = plugins;
         this.upstreams = upstreams;
@@ -64,6 +67,7 @@ public final class CriShim implements AutoCloseable {
         this.server = server;
         this.registry = registry;
         this.loop = loop;
+        this.front = front;
     }
 
     /**
@@ -92,6 +96,7 @@ public final class CriShim implements AutoCloseable {
         HookRunner hooks = null;
         IdMap ids = null;
         UdsServer server = null;
+        FrameFront front = null;
         boolean ok = false;
         try {
             List<UpstreamView> views = List.copyOf(upstreams.all());
@@ -107,24 +112,35 @@ public final class CriShim implements AutoCloseable {
             }
             Engine engine = new Engine(chainOfHooks, hooks, router, upstreams, config.routing().listFailure());
             ShimRegistry registry = new ShimRegistry(engine);
-            server = UdsServer.builder(config.listen())
+            boolean frames = config.passThrough() == CriShimConfig.PassThrough.FRAMES;
+            Path grpcSocket = frames ? internalSocket(config.listen()) : config.listen();
+            if (frames) {
+                // A live shim on the public socket is the error to report, not its hidden one being busy.
+                UdsServer.prepareSocketPath(config.listen());
+            }
+            server = UdsServer.builder(grpcSocket)
                     .eventLoopGroup(loop)
                     .fallbackHandlerRegistry(registry)
                     .directExecutor(true)
-                    .socketMode(config.socketMode())
+                    .socketMode(frames ? INTERNAL_SOCKET_MODE : config.socketMode())
                     .shutdownGrace(config.shutdownGrace())
                     .shutdownHook(false)
                     .build()
                     .start();
             upstreams.start();
+            if (frames) {
+                front = FrameFront.start(config, loop.next(), engine, registry.knownPlans(), upstreams.primary(),
+                        grpcSocket);
+            }
             CriShim shim = new CriShim(config, plugins, upstreams, ids, hooks, List.copyOf(entries), server, registry,
-                    loop);
+                    loop, front);
             if (shutdownHook) {
                 Runtime.getRuntime().addShutdownHook(new Thread(shim::close, "nodekit-cri-shim-shutdown"));
             }
             long decoded = registry.knownPlans().stream().filter(p -> !p.passThrough()).count();
             log.atInfo().addKeyValue("listen", config.listen()).addKeyValue("upstreams", upstreams.all())
                     .addKeyValue("chain", entries).addKeyValue("intercepted_methods", decoded)
+                    .addKeyValue("pass_through", config.passThrough().name().toLowerCase(java.util.Locale.ROOT))
                     .addKeyValue("startup_ms", (System.nanoTime() - t0) / 1_000_000).log("CRI shim serving");
             ok = true;
             return shim;
@@ -132,6 +148,9 @@ public final class CriShim implements AutoCloseable {
             throw new CriShimException("cannot listen on " + config.listen() + ": " + e.getMessage(), e);
         } finally {
             if (!ok) {
+                if (front != null) {
+                    front.close();
+                }
                 if (server != null) {
                     server.shutdown(Duration.ZERO);
                 }
@@ -175,7 +194,15 @@ public final class CriShim implements AutoCloseable {
 
     /** The socket kubelet connects to. */
     public Path socketPath() {
-        return server.socketPath();
+        return config.listen();
+    }
+
+    /**
+     * Where the gRPC server listens behind the frame front: beside the public socket, hidden, mode
+     * {@value #INTERNAL_SOCKET_MODE}, so a restarted shim finds and replaces its own stale one.
+     */
+    static Path internalSocket(Path listen) {
+        return listen.resolveSibling("." + listen.getFileName() + ".grpc");
     }
 
     /** The runtimes, in config order. */
@@ -186,6 +213,11 @@ public final class CriShim implements AutoCloseable {
     /** The plans of the 41 CRI methods: what is decoded and how it is routed. */
     List<MethodPlan> plans() {
         return registry.knownPlans();
+    }
+
+    /** The frame front, when {@code passThrough: frames} (tests). */
+    java.util.Optional<FrameFront> frameFront() {
+        return java.util.Optional.ofNullable(front);
     }
 
     /** The config it runs with. */
@@ -211,6 +243,9 @@ public final class CriShim implements AutoCloseable {
             closed = true;
         }
         long t0 = System.nanoTime();
+        if (front != null) {
+            front.close(); // drains kubelet's calls first: intercepted ones are still served behind it
+        }
         server.close();
         upstreams.close();
         loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(2, TimeUnit.SECONDS);

@@ -40,7 +40,7 @@ public final class CriShimCommand implements Callable<Integer> {
                     + "(or upstreams: in the config file).")
     String upstream;
 
-    @Option(names = "--config", paramLabel = "FILE", description = "YAML config: interceptors, upstreams, routing.")
+    @Option(names = "--config", paramLabel = "FILE", description = "YAML config: interceptors, upstreams, routing, passThrough (frames or grpc).")
     Path config;
 
     @Option(names = "--metrics-address", paramLabel = "ADDR",

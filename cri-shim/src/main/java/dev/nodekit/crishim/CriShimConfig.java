@@ -28,11 +28,13 @@ import dev.nodekit.common.grpc.UdsServer;
  * @param interceptors  the chain, outermost first
  * @param socketMode    mode of the listening socket, octal ({@code 0660})
  * @param shutdownGrace how long in-flight calls may finish after SIGTERM
+ * @param passThrough   how calls no interceptor reads are forwarded (default {@link PassThrough#FRAMES})
  * @param file          the config file's name and text, for binding interceptor settings with
  *                      errors that point into it; empty when there is no file
  */
 public record CriShimConfig(Path listen, List<UpstreamConfig> upstreams, RoutingConfig routing, List<Path> pluginPath,
-        List<InterceptorConfig> interceptors, String socketMode, Duration shutdownGrace, Optional<ConfigFile> file) {
+        List<InterceptorConfig> interceptors, String socketMode, Duration shutdownGrace, PassThrough passThrough,
+        Optional<ConfigFile> file) {
 
     /** The chain when there is no config file (or it has no {@code interceptors:} key). */
     public static final List<InterceptorConfig> DEFAULT_CHAIN = List.of(InterceptorConfig.of("metrics"));
@@ -72,18 +74,26 @@ public record CriShimConfig(Path listen, List<UpstreamConfig> upstreams, Routing
             throw new IllegalArgumentException("socket mode '" + socketMode + "' is not octal like 0660");
         }
         shutdownGrace = shutdownGrace == null ? UdsServer.DEFAULT_SHUTDOWN_GRACE : shutdownGrace;
+        passThrough = passThrough == null ? PassThrough.FRAMES : passThrough;
         Objects.requireNonNull(file, "file");
     }
 
     /** A config for one upstream, no file: the default chain, default socket mode and grace. */
     public static CriShimConfig of(Path listen, String upstreamEndpoint) {
         return new CriShimConfig(listen, List.of(new UpstreamConfig(UpstreamConfig.DEFAULT_NAME, upstreamEndpoint)),
-                null, List.of(), DEFAULT_CHAIN, null, null, Optional.empty());
+                null, List.of(), DEFAULT_CHAIN, null, null, null, Optional.empty());
     }
 
     /** This config with another chain (tests, benchmarks). */
     public CriShimConfig withInterceptors(List<InterceptorConfig> chain) {
-        return new CriShimConfig(listen, upstreams, routing, pluginPath, chain, socketMode, shutdownGrace, file);
+        return new CriShimConfig(listen, upstreams, routing, pluginPath, chain, socketMode, shutdownGrace, passThrough,
+                file);
+    }
+
+    /** This config with another pass-through mode (tests, benchmarks comparing both). */
+    public CriShimConfig withPassThrough(PassThrough mode) {
+        return new CriShimConfig(listen, upstreams, routing, pluginPath, interceptors, socketMode, shutdownGrace, mode,
+                file);
     }
 
     /**
@@ -103,7 +113,7 @@ public record CriShimConfig(Path listen, List<UpstreamConfig> upstreams, Routing
             }
             CriShimConfig base = of(listenPath, upstream.get());
             return new CriShimConfig(listenPath, base.upstreams(), null, List.of(), DEFAULT_CHAIN, socketMode,
-                    shutdownGrace, Optional.empty());
+                    shutdownGrace, null, Optional.empty());
         }
         Path path = configFile.get();
         String text;
@@ -138,8 +148,23 @@ public record CriShimConfig(Path listen, List<UpstreamConfig> upstreams, Routing
         return new CriShimConfig(listen, ups, m.routing(), plugins,
                 m.interceptors() == null ? DEFAULT_CHAIN : m.interceptors(),
                 socketMode != null ? socketMode : m.socketMode(),
-                shutdownGrace != null ? shutdownGrace : m.shutdownGrace(),
+                shutdownGrace != null ? shutdownGrace : m.shutdownGrace(), m.passThrough(),
                 Optional.of(new ConfigFile(source, text)));
+    }
+
+    /**
+     * How the shim forwards a call whose method no interceptor reads and whose runtime is known
+     * before the request arrives (config key {@code passThrough:}).
+     */
+    public enum PassThrough {
+        /**
+         * HTTP/2 frames relayed between kubelet's stream and a stream on a shared connection to the
+         * runtime, without gRPC call machinery ({@code FrameFront}); other calls go to the gRPC server
+         * behind it. The default.
+         */
+        FRAMES,
+        /** Every call through grpc-java's server and client (the shim's first design; kept to compare). */
+        GRPC
     }
 
     /**
@@ -160,7 +185,7 @@ public record CriShimConfig(Path listen, List<UpstreamConfig> upstreams, Routing
      * and is empty when the file says {@code interceptors: []} (no interceptor at all).
      */
     record FileModel(List<UpstreamConfig> upstreams, RoutingConfig routing, List<String> pluginPath,
-            List<InterceptorConfig> interceptors, String socketMode, Duration shutdownGrace) {
+            List<InterceptorConfig> interceptors, String socketMode, Duration shutdownGrace, PassThrough passThrough) {
         FileModel {
             upstreams = upstreams == null ? List.of() : List.copyOf(upstreams);
             pluginPath = pluginPath == null ? List.of() : List.copyOf(pluginPath);

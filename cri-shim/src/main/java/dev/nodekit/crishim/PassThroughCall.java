@@ -102,8 +102,8 @@ final class PassThroughCall {
         /** The runtime can take more: ask the client for the next message if we held back. */
         synchronized void onClientReady() {
             if (needToRequest) {
+                needToRequest = false; // first: request() may deliver the next message at once, which may set it again
                 serverCall.request(1);
-                needToRequest = false;
             }
         }
     }
@@ -169,8 +169,8 @@ final class PassThroughCall {
 
         synchronized void onServerReady() {
             if (needToRequest) {
-                clientCall.request(1);
-                needToRequest = false;
+                needToRequest = false; // first: with direct executors request() delivers the next message
+                clientCall.request(1); // reentrantly, and onMessage may set it again (a lost wake-up otherwise)
             }
         }
     }

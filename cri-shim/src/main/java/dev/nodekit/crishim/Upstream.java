@@ -25,6 +25,7 @@ import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 final class Upstream implements UpstreamView {
     private final UpstreamConfig config;
     private final ManagedChannel channel;
+    private volatile java.util.function.BooleanSupplier frames;
 
     Upstream(UpstreamConfig config, EventLoopGroup loop) {
         this.config = config;
@@ -54,9 +55,19 @@ final class Upstream implements UpstreamView {
         return channel;
     }
 
+    /**
+     * Up when the connection that serves pass-through calls is: the frame front's, once it relays
+     * to this runtime ({@link #servesFrames}), else the gRPC channel.
+     */
     @Override
     public boolean isUp() {
-        return channel.getState(false) == ConnectivityState.READY;
+        java.util.function.BooleanSupplier f = frames;
+        return f != null ? f.getAsBoolean() : channel.getState(false) == ConnectivityState.READY;
+    }
+
+    /** The frame front relays pass-through calls to this runtime; {@code connected} tells whether its connection is up. */
+    void servesFrames(java.util.function.BooleanSupplier connected) {
+        this.frames = connected;
     }
 
     /** A call to the runtime; {@code options} carry the client's deadline. */

@@ -6,26 +6,69 @@
  * interceptors is {@link dev.nodekit.crishim.api}; the built-in interceptors are in
  * {@link dev.nodekit.crishim.builtin}. Everything else here is package-private.
  *
- * <h2>Forwarding: bytes unless someone reads</h2>
- * The server has no services, only a fallback registry ({@code ShimRegistry}) that answers every
- * method name, as grpc-java's {@code GrpcProxy} does: the 41 CRI v1 methods and any name a newer
- * kubelet sends. Messages are {@code byte[]} ({@code RawMarshaller}); nothing is parsed unless an
- * interceptor registered a typed hook for that method, or routing over several runtimes needs a
- * field. At start-up each CRI method gets a plan ({@code MethodPlan}):
+ * <h2>Forwarding: frames unless someone reads</h2>
+ * At start-up each CRI method gets a plan ({@code MethodPlan}): <b>pass-through</b> (no hook, one
+ * upstream or a method routed to the default) or <b>intercepted</b>. How a pass-through call is
+ * forwarded is the config's {@code passThrough:}.
+ *
+ * <h3>{@code passThrough: frames} (default): an HTTP/2 relay in front of the gRPC server</h3>
+ * The public socket is served by {@code FrameFront}, an HTTP/2 server written on the Netty that
+ * grpc-netty-shaded carries (its {@code codec.http2} connection API, epoll unix sockets). For each
+ * stream it reads {@code :path} and looks it up in a table made once from the plans:
  * <ul>
- *   <li><b>pass-through</b> (no hook, one upstream or a method routed to the default):
- *       {@code PassThroughCall} starts the upstream call the moment the client's arrives and relays
- *       headers, every message (any cardinality: a client-streaming method of a future CRI works),
- *       half-close, trailers, status, deadline and cancellation, with flow control passed through.
- *       This is the hot path (PLEG's ListPodSandbox/ListContainers every second): no decode, no
- *       re-encode, no thread hand-off (server and client callbacks both run on their I/O threads).</li>
- *   <li><b>intercepted</b>: {@code InterceptedCall} collects the single request, decodes it if a
- *       before-hook or the router needs it, runs the before-hooks (on the hook pool), re-encodes it
- *       only if a hook returned a different message (identity means untouched, unknown fields and
- *       all), routes it, forwards it, and runs each response message through the after-hooks
- *       (decoded only if there are some).</li>
+ *   <li>a pass-through method, or a name the shim does not know that looks like
+ *       {@code /service/method}: the stream is relayed ({@code FrameRelay}) to a stream on one
+ *       shared HTTP/2 connection to the runtime ({@code FrameBackend}). HEADERS, DATA, trailers and
+ *       RST_STREAM go across as they arrive; no gRPC message is framed, decoded or copied, no
+ *       grpc-java call object exists, and request and response run on the one I/O thread. Headers
+ *       are HPACK-decoded and re-encoded (the tables are per connection) but not changed:
+ *       {@code grpc-timeout} reaches the runtime as kubelet sent it, so the runtime enforces the
+ *       deadline and kubelet's own timer cancels (RST_STREAM, passed on) if the runtime hangs.
+ *       What containerd answers (headers, trailers, status, message, RST_STREAM) reaches kubelet
+ *       unchanged; an RST_STREAM after the runtime's trailers (grpc-go's NO_ERROR "stop sending") is
+ *       not passed on, as it would overtake response frames still queued.</li>
+ *   <li>anything else (a method an interceptor reads, routing that needs a field): the stream is
+ *       relayed the same way to the shim's gRPC server (below), listening on a hidden socket beside
+ *       the public one ({@code .NAME.grpc}, mode 0600). Intercepted calls are lifecycle calls that
+ *       take milliseconds; the extra local hop costs tens of microseconds.</li>
  * </ul>
- * Request headers go upstream as they came (trace context, binary headers), minus
+ * Flow control is end to end: DATA read on one side is acknowledged to its sender (WINDOW_UPDATE)
+ * only once the other side's socket has taken it, so the shim holds at most a stream window (512 KiB)
+ * per call and a connection window (16 MiB) per connection, and a client that stops reading stops
+ * the runtime. 16 MiB messages pass as a run of DATA frames. A call that arrives while the
+ * runtime connection is being made waits for it (its frames unacknowledged); when the runtime
+ * cannot be reached it gets a trailers-only UNAVAILABLE at once (grpc-status 14, a message naming
+ * the runtime and its socket), also when the connection drops mid-call (trailers after the
+ * headers already sent). The connection is made again on the next call and every 200 ms without
+ * calls; a GOAWAY from the runtime moves new calls to a new connection while the old one finishes
+ * its streams. Observers (the metrics interceptor) hear of every relayed call from its trailers'
+ * {@code grpc-status} and {@code grpc-message}, or from an RST_STREAM (CANCELLED, or
+ * DEADLINE_EXCEEDED when it came after the request's own timeout), with the same metric names as
+ * the gRPC path; the calls relayed to the gRPC server are observed there, once. Relayed frames
+ * are flushed once per read per connection, so a request's HEADERS and DATA leave in one write, as
+ * do a response's HEADERS, DATA and trailers, and before the acknowledgement of grpc-go's BDP PING
+ * that comes with nearly every response (acknowledged first, it put a write and a wake-up of the
+ * runtime ahead of kubelet's answer).
+ *
+ * <h3>{@code passThrough: grpc}: every call through grpc-java</h3>
+ * The shim's first design, kept to compare (the bench runs both) and as a fallback. The gRPC server
+ * listens on the public socket and has no services, only a fallback registry
+ * ({@code ShimRegistry}) that answers every method name, as grpc-java's {@code GrpcProxy} does:
+ * the 41 CRI v1 methods and any name a newer kubelet sends. Messages are {@code byte[]}
+ * ({@code RawMarshaller}). Pass-through calls are relayed by {@code PassThroughCall} between a
+ * server call and a client call (headers, every message, half-close, trailers, status, deadline,
+ * cancellation, flow control); each costs grpc-java's per-call machinery twice (stream set-up,
+ * HPACK, framing, listeners), about 85 µs of CPU per Version on this machine's I/O thread.
+ *
+ * <h3>The gRPC server (both modes)</h3>
+ * Nothing is parsed unless an interceptor registered a typed hook for that method, or routing over
+ * several runtimes needs a field. An <b>intercepted</b> call ({@code InterceptedCall}) collects the
+ * single request, decodes it if a before-hook or the router needs it, runs the before-hooks (on
+ * the hook pool), re-encodes it only if a hook returned a different message (identity means
+ * untouched, unknown fields and all), routes it, forwards it, and runs each response message
+ * through the after-hooks (decoded only if there are some).
+ *
+ * On the gRPC server, request headers go upstream as they came (trace context, binary headers), minus
  * {@code grpc-timeout}, which the deadline replaces: the upstream call carries the client's own
  * deadline, so time spent in the shim counts against it. Response headers, trailers, status code and
  * description come back as the runtime sent them; only a status the shim's own connection produced
@@ -105,13 +148,16 @@
  *   <li>A restarted shim takes over the socket a killed one left (UdsServer removes a socket nobody
  *       serves) and needs no state: the id map rebuilds itself from the runtimes.</li>
  *   <li>SIGTERM: stop accepting, let in-flight calls finish for the grace period (default 10 s),
- *       then close the runtime connections, the interceptors and the plug-in class loader.</li>
+ *       then close the runtime connections, the interceptors and the plug-in class loader. With
+ *       frames, the front sends GOAWAY on every kubelet connection and waits for its streams first
+ *       (intercepted ones are still served behind it), then the gRPC server stops.</li>
  * </ul>
  *
  * <h2>Threads</h2>
- * Server I/O (1 accept, 2 epoll threads), the shared client epoll loop (2 threads), the upstream
- * monitor (1), the id map refresher (1), and the hook pool (0-256, idle threads exit after 60 s).
- * Pass-through calls never leave the I/O threads. In an intercepted call, everything that touches
+ * One epoll I/O thread shared by the frame front, its backend connections, the gRPC server and its
+ * upstream channels; the upstream monitor (1), the id map refresher (1), and the hook pool (0-256,
+ * idle threads exit after 60 s). Pass-through calls never leave the I/O thread, and the frame
+ * front's state is touched by it alone (no locks). In an intercepted call, everything that touches
  * the server call or starts/cancels the upstream call holds the call's lock; the fan-out leg decides
  * under its own lock but calls back outside it, so the two locks are always taken in the same order.
  *
@@ -125,6 +171,16 @@
  *       stays mapped to its runtime, which answers NotFound for it.</li>
  *   <li>A fanned-out Stream* call that fails after some messages were sent has already delivered
  *       them; kubelet discards partial streams (KEP-5825).</li>
+ *   <li>Frames: all pass-through calls share one connection to the runtime, as HTTP/2 means them
+ *       to; a call whose client stops reading holds up to 512 KiB of its 16 MiB window until it is
+ *       read, cancelled or its deadline passes, so 32 such calls at once would stall the others (the
+ *       gRPC path's channel had the same property with a 1 MiB window).</li>
+ *   <li>Frames: messages are not decoded, so the 16 MiB limit is the runtime's (containerd answers
+ *       RESOURCE_EXHAUSTED above it), not the shim's; the gRPC path enforces it itself.</li>
+ *   <li>Frames: when the runtime advertises a limit on concurrent streams and it is reached, a
+ *       further pass-through call fails with UNAVAILABLE instead of queueing (containerd sets no
+ *       limit). The latency the metrics record for a relayed call runs from its HEADERS to its
+ *       trailers, both as the shim read them.</li>
  * </ul>
  */
 package dev.nodekit.crishim;

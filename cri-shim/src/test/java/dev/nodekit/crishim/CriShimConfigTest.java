@@ -27,6 +27,21 @@ class CriShimConfigTest {
         assertThat(c.interceptors()).extracting(InterceptorConfig::type).containsExactly("metrics");
         assertThat(c.socketMode()).isEqualTo("0660");
         assertThat(c.shutdownGrace()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(c.passThrough()).isEqualTo(CriShimConfig.PassThrough.FRAMES);
+    }
+
+    @Test
+    void passThroughIsFramesUnlessTheFileSaysGrpcAndNothingElse() throws Exception {
+        Path listen = Path.of("/tmp/s.sock");
+        Optional<String> up = Optional.of("unix:///run/containerd/containerd.sock");
+        assertThat(CriShimConfig.fromText(listen, up, "a.yaml", "passThrough: grpc\n", null, null).passThrough())
+                .isEqualTo(CriShimConfig.PassThrough.GRPC);
+        assertThat(CriShimConfig.fromText(listen, up, "b.yaml", "passThrough: frames\n", null, null).passThrough())
+                .isEqualTo(CriShimConfig.PassThrough.FRAMES);
+        assertThat(CriShimConfig.fromText(listen, up, "c.yaml", "interceptors: []\n", null, null).passThrough())
+                .isEqualTo(CriShimConfig.PassThrough.FRAMES);
+        assertThatThrownBy(() -> CriShimConfig.fromText(listen, up, "d.yaml", "passThrough: bytes\n", null, null))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("d.yaml").hasMessageContaining("passThrough");
     }
 
     @Test

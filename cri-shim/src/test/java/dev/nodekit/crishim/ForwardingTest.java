@@ -52,11 +52,20 @@ class ForwardingTest {
     Path dir;
 
     ShimHarness h;
+
+    /** The pass-through mode under test; the gRPC-mode subclass overrides it. */
+    CriShimConfig.PassThrough mode() {
+        return CriShimConfig.PassThrough.FRAMES;
+    }
+
+    ShimHarness newHarness() {
+        return new ShimHarness(dir, mode());
+    }
     FakeCri runtime;
 
     @BeforeEach
     void start() throws Exception {
-        h = new ShimHarness(dir);
+        h = newHarness();
         runtime = h.fake("rt");
         h.start(Optional.of(runtime.endpoint()), "interceptors: []");
     }
@@ -143,7 +152,7 @@ class ForwardingTest {
             }
         };
         try (FakeCri newer = FakeCri.start("newer", other.resolve("n.sock"), future);
-                ShimHarness h2 = new ShimHarness(other)) {
+                ShimHarness h2 = new ShimHarness(other, mode())) {
             h2.start(Optional.of(newer.endpoint()), null);
             MethodDescriptor<byte[], byte[]> d = ShimHarness.rawMethod("runtime.v2.RuntimeService/Upload",
                     MethodDescriptor.MethodType.CLIENT_STREAMING);
@@ -260,6 +269,46 @@ class ForwardingTest {
         assertThat(got).hasSize(1);
     }
 
+    /** kubelet cancelling many calls (probes timing out on a sick node) must not get its connection cut. */
+    @Test
+    void hundredsOfCancellationsDoNotCloseTheClientsConnection() throws Exception {
+        CountDownLatch never = new CountDownLatch(1);
+        runtime.on(CriMethods.GET_CONTAINER_EVENTS, r -> FakeCri.Reply.ok(new byte[0], new byte[0]).heldBy(never));
+        // A stream that lives across the cancellations: it fails if the connection is closed under it.
+        AtomicReference<Throwable> sentinelError = new AtomicReference<>();
+        Context.CancellableContext sentinel = Context.current().withCancellation();
+        CountDownLatch sentinelFirst = new CountDownLatch(1);
+        sentinel.run(() -> RuntimeServiceGrpc.newStub(h.channel).getContainerEvents(GetEventsRequest.getDefaultInstance(),
+                new io.grpc.stub.StreamObserver<>() {
+                    @Override
+                    public void onNext(dev.nodekit.spec.cri.v1.ContainerEventResponse v) {
+                        sentinelFirst.countDown();
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                        if (!(t instanceof StatusRuntimeException e && e.getStatus().getCode() == Status.Code.CANCELLED
+                                && sentinel.isCancelled())) {
+                            sentinelError.set(t);
+                        }
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                    }
+                }));
+        assertThat(sentinelFirst.await(10, TimeUnit.SECONDS)).isTrue();
+        for (int i = 0; i < 250; i++) {
+            Context.CancellableContext ctx = Context.current().withCancellation();
+            ctx.run(() -> RuntimeServiceGrpc.newBlockingStub(h.channel)
+                    .getContainerEvents(GetEventsRequest.getDefaultInstance()).next());
+            ctx.cancel(null);
+        }
+        assertThat(h.runtime().version(VersionRequest.getDefaultInstance()).getRuntimeName()).isEqualTo("rt");
+        assertThat(sentinelError.get()).as("the long-lived stream").isNull();
+        sentinel.cancel(null);
+    }
+
     @Test
     void sixteenMegabyteListsPassBothWays() {
         // ~15 MiB of containers: above grpc-java's 4 MiB default, below kubelet's 16 MiB.
@@ -274,6 +323,97 @@ class ForwardingTest {
         ListContainersResponse got = h.runtime().listContainers(ListContainersRequest.getDefaultInstance());
         assertThat(got.getContainersCount()).isEqualTo(answer.getContainersCount());
         assertThat(got.getSerializedSize()).isGreaterThan(4 * 1024 * 1024);
+    }
+
+    /** A server-streaming method of a newer runtime: up to {@code FLOOD_MESSAGES} of 1 MiB, each sent only while the transport takes them. */
+    private static final int FLOOD_MESSAGES = 64;
+
+    private static HandlerRegistry flood(java.util.concurrent.atomic.AtomicInteger sent) {
+        return new HandlerRegistry() {
+            @Override
+            public ServerMethodDefinition<?, ?> lookupMethod(String name, String authority) {
+                MethodDescriptor<byte[], byte[]> d = ShimHarness.rawMethod(name, MethodDescriptor.MethodType.SERVER_STREAMING);
+                return ServerMethodDefinition.create(d, ServerCalls.asyncServerStreamingCall((req, out) -> {
+                    var o = (io.grpc.stub.ServerCallStreamObserver<byte[]>) out;
+                    o.setOnReadyHandler(() -> {
+                        while (o.isReady() && sent.get() < FLOOD_MESSAGES) {
+                            o.onNext(new byte[1024 * 1024]);
+                            if (sent.incrementAndGet() == FLOOD_MESSAGES) {
+                                o.onCompleted();
+                            }
+                        }
+                    });
+                }));
+            }
+        };
+    }
+
+    @Test
+    void aClientThatDoesNotReadStopsTheRuntimeInsteadOfFillingTheShimsMemory(@TempDir Path other) throws Exception {
+        java.util.concurrent.atomic.AtomicInteger sent = new java.util.concurrent.atomic.AtomicInteger();
+        try (FakeCri newer = FakeCri.start("newer", other.resolve("n.sock"), flood(sent));
+                ShimHarness h2 = new ShimHarness(other, mode())) {
+            h2.start(Optional.of(newer.endpoint()), null);
+            MethodDescriptor<byte[], byte[]> d = ShimHarness.rawMethod("test.Flood/Flood",
+                    MethodDescriptor.MethodType.SERVER_STREAMING);
+            ClientCall<byte[], byte[]> call = h2.channel.newCall(d, CallOptions.DEFAULT.withDeadlineAfter(30, TimeUnit.SECONDS));
+            java.util.concurrent.atomic.AtomicInteger got = new java.util.concurrent.atomic.AtomicInteger();
+            java.util.concurrent.CompletableFuture<Status> closed = new java.util.concurrent.CompletableFuture<>();
+            call.start(new ClientCall.Listener<>() {
+                @Override
+                public void onMessage(byte[] message) {
+                    got.incrementAndGet();
+                }
+
+                @Override
+                public void onClose(Status status, Metadata trailers) {
+                    closed.complete(status);
+                }
+            }, new Metadata());
+            call.sendMessage(new byte[0]);
+            call.halfClose(); // and asks for no message yet
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> sent.get() > 0);
+            Thread.sleep(1500);
+            // The client's, the shim's and the runtime's windows hold a few MiB; without flow control all 64 would be out.
+            assertThat(sent.get()).as("messages the runtime could send to a client reading nothing").isLessThan(12);
+            call.request(FLOOD_MESSAGES);
+            assertThat(closed.get(30, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.OK);
+            assertThat(got.get()).isEqualTo(FLOOD_MESSAGES);
+        }
+    }
+
+    @Test
+    void bigAndSmallCallsInParallelShareTheConnectionAndAllComeBackWhole() throws Exception {
+        byte[] big = new byte[16 * 1024 * 1024 - 1024];
+        new java.util.Random(7).nextBytes(big);
+        // The request comes back inside the echo: 16 MiB up, 16 MiB down, per call.
+        MethodDescriptor<byte[], byte[]> update = ShimHarness.rawMethod(CriMethods.UPDATE_RUNTIME_CONFIG.fullName(),
+                MethodDescriptor.MethodType.UNARY);
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(12);
+        try {
+            List<java.util.concurrent.Future<Boolean>> bigs = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                bigs.add(pool.submit(() -> {
+                    byte[] answer = h.raw(update, big);
+                    byte[] echoed = UnknownFieldSet.parseFrom(answer).getField(FakeCri.ECHO_FIELD)
+                            .getLengthDelimitedList().get(0).toByteArray();
+                    return java.util.Arrays.equals(java.util.Arrays.copyOfRange(echoed, echoed.length - big.length,
+                            echoed.length), big);
+                }));
+            }
+            List<java.util.concurrent.Future<String>> smalls = new ArrayList<>();
+            for (int i = 0; i < 300; i++) {
+                smalls.add(pool.submit(() -> h.runtime().version(VersionRequest.getDefaultInstance()).getRuntimeName()));
+            }
+            for (var f : smalls) {
+                assertThat(f.get(60, TimeUnit.SECONDS)).isEqualTo("rt");
+            }
+            for (var f : bigs) {
+                assertThat(f.get(60, TimeUnit.SECONDS)).isTrue();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     @Test

@@ -22,11 +22,18 @@ final class ShimHarness implements AutoCloseable {
     final Path dir;
     final Metrics metrics = Metrics.create();
     private final List<AutoCloseable> cleanup = new ArrayList<>();
+    final CriShimConfig.PassThrough mode;
     CriShim shim;
     ManagedChannel channel;
 
-    ShimHarness(Path dir) {
+    /** A harness whose shims run in {@code mode} whatever their config says. */
+    ShimHarness(Path dir, CriShimConfig.PassThrough mode) {
         this.dir = dir;
+        this.mode = mode;
+    }
+
+    ShimHarness(Path dir) {
+        this(dir, CriShimConfig.PassThrough.FRAMES);
     }
 
     Path socket(String name) {
@@ -47,7 +54,8 @@ final class ShimHarness implements AutoCloseable {
         return start(cfg);
     }
 
-    CriShim start(CriShimConfig cfg) throws Exception {
+    CriShim start(CriShimConfig config) throws Exception {
+        CriShimConfig cfg = config.withPassThrough(mode);
         shim = CriShim.start(cfg, metrics, Clock.systemUTC(), false, List.of(new TestInterceptors.Provider()));
         if (channel == null) {
             channel = UdsChannels.forTarget("unix://" + cfg.listen());

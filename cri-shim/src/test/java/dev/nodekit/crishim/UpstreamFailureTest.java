@@ -28,6 +28,15 @@ class UpstreamFailureTest {
 
     ShimHarness h;
 
+    /** The pass-through mode under test; the gRPC-mode subclass overrides it. */
+    CriShimConfig.PassThrough mode() {
+        return CriShimConfig.PassThrough.FRAMES;
+    }
+
+    ShimHarness newHarness() {
+        return new ShimHarness(dir, mode());
+    }
+
     @AfterEach
     void stop() throws Exception {
         h.close();
@@ -47,7 +56,7 @@ class UpstreamFailureTest {
 
     @Test
     void startsAndListensWithoutTheRuntimeAnswersUnavailableFastAndUsesTheRuntimeOnceItIsUp() throws Exception {
-        h = new ShimHarness(dir);
+        h = newHarness();
         h.start(Optional.of("unix://" + h.socket("rt")), null);
         assertThat(h.socket("shim")).exists();
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(h.socket("shim"))))
@@ -68,7 +77,7 @@ class UpstreamFailureTest {
 
     @Test
     void whenTheRuntimeDiesCallsFailFastAndWhenItReturnsTheShimReconnectsByItself() throws Exception {
-        h = new ShimHarness(dir);
+        h = newHarness();
         FakeCri rt = h.fake("rt");
         h.start(Optional.of(rt.endpoint()), null);
         VersionResponse v = h.runtime().version(VersionRequest.getDefaultInstance());
@@ -99,7 +108,7 @@ class UpstreamFailureTest {
 
     @Test
     void closingTheShimLetsAnInFlightCallFinishThenRemovesTheSocket() throws Exception {
-        h = new ShimHarness(dir);
+        h = newHarness();
         FakeCri rt = h.fake("rt");
         rt.on(dev.nodekit.crishim.api.CriMethods.LIST_CONTAINERS, r -> FakeCri.Reply
                 .ok(dev.nodekit.spec.cri.v1.ListContainersResponse.getDefaultInstance()).withDelay(Duration.ofMillis(500)));

@@ -44,12 +44,15 @@ import picocli.CommandLine.Option;
  * {@code nodekit bench cri-shim}: the cost of the CRI shim, measured against the same containerd
  * directly in one run. It starts a pod (host network, so no CNI) with {@code --containers} running
  * busybox containers on the runtime, starts {@code nodekit cri-shim} as its own process in front of
- * it (default chain: metrics only, every call forwarded as bytes), and measures:
+ * it (default chain: metrics only, every call relayed as HTTP/2 frames), and a second one with
+ * {@code passThrough: grpc} (every call through grpc-java, the shim's first design), and measures:
  * <ul>
- *   <li>Version and ListContainers latency, direct and through the shim, in alternating rounds so
- *       drift on a shared machine hits both alike; p50/p99 and the added latency;</li>
+ *   <li>Version and ListContainers latency, direct and through both shims, in rounds of rotating
+ *       order so drift on a shared machine hits all alike; p50/p99 and the added latency;</li>
  *   <li>throughput with {@code --callers} concurrent callers, direct and through the shim, and the
  *       shim's CPU time per call (utime+stime of its process over that phase, from /proc);</li>
+ *   <li>with socat installed, the same latencies through {@code socat} copying bytes between the
+ *       sockets: what any proxy costs on this machine under its current load ({@code relay_*});</li>
  *   <li>the shim's RSS and peak RSS, its cold start and its restart after kill -9 (median of three,
  *       without and with the AppCDS archive the systemd unit uses), each to the first Version
  *       answered through it.</li>
@@ -57,7 +60,8 @@ import picocli.CommandLine.Option;
  * Everything it created on the runtime is removed at the end. The image must be present (never pulled).
  */
 @Command(name = "cri-shim", mixinStandardHelpOptions = true,
-        description = "CRI shim overhead vs the runtime directly (Version, ListContainers with N running containers).")
+        description = "CRI shim overhead vs the runtime directly (Version, ListContainers with N running containers), "
+                + "passThrough: frames and grpc in the same run.")
 public final class CriShimBench implements Callable<Integer> {
     @Option(names = "--upstream", required = true, paramLabel = "ENDPOINT",
             description = "The runtime, e.g. unix:///run/containerd/containerd.sock.")
@@ -98,6 +102,8 @@ public final class CriShimBench implements Callable<Integer> {
         Path shimSocket = work.resolve("shim.sock");
         ManagedChannel direct = UdsChannels.forTarget(upstream);
         ShimProcess shim = null;
+        ShimProcess grpcShim = null;
+        Process relay = null;
         try {
             var d = RuntimeServiceGrpc.newBlockingStub(direct);
             var v = d.withDeadlineAfter(10, TimeUnit.SECONDS).version(VersionRequest.getDefaultInstance());
@@ -138,45 +144,87 @@ public final class CriShimBench implements Callable<Integer> {
                     shim = restart(shim, shimSocket, work, env, cdsRestarts, cdsRestartCpu);
                 }
             }
+            // The same shim with every call through grpc-java (passThrough: grpc), to compare in this run.
+            Path grpcConfig = Files.writeString(work.resolve("grpc-mode.yaml"), "passThrough: grpc\n");
+            Path grpcSocket = work.resolve("shim-grpc.sock");
+            grpcShim = ShimProcess.start(grpcSocket, upstream, work.resolve("shim-grpc.log"), "--config",
+                    grpcConfig.toString());
+            grpcShim.awaitServing(Duration.ofSeconds(60));
             ManagedChannel viaShim = UdsChannels.forTarget("unix://" + shimSocket);
+            ManagedChannel viaGrpcShim = UdsChannels.forTarget("unix://" + grpcSocket);
             var s = RuntimeServiceGrpc.newBlockingStub(viaShim);
-
-            // warm-up: JIT on both sides, connections up
-            for (int i = 0; i < 2000; i++) {
-                d.version(VersionRequest.getDefaultInstance());
-                s.version(VersionRequest.getDefaultInstance());
+            var g = RuntimeServiceGrpc.newBlockingStub(viaGrpcShim);
+            List<RuntimeServiceGrpc.RuntimeServiceBlockingStub> targets = new ArrayList<>(List.of(d, s, g));
+            // The floor of any proxy on this machine at this moment: socat copying bytes between the
+            // sockets (no HTTP/2 at all), when installed. Same rounds, same client.
+            Optional<Path> socat = dev.nodekit.common.exec.Executables.which("socat");
+            ManagedChannel viaRelay = null;
+            if (socat.isPresent()) {
+                Path relaySocket = work.resolve("relay.sock");
+                relay = new ProcessBuilder(socat.get().toString(), "UNIX-LISTEN:" + relaySocket + ",fork",
+                        "UNIX-CONNECT:" + dev.nodekit.common.grpc.UdsChannels.socketPath(upstream))
+                        .redirectErrorStream(true).redirectOutput(work.resolve("socat.log").toFile()).start();
+                for (int i = 0; i < 100 && !Files.exists(relaySocket); i++) {
+                    Thread.sleep(20);
+                }
+                viaRelay = UdsChannels.forTarget("unix://" + relaySocket);
+                targets.add(RuntimeServiceGrpc.newBlockingStub(viaRelay));
             }
-            for (int i = 0; i < 300; i++) {
-                d.listContainers(ListContainersRequest.getDefaultInstance());
-                s.listContainers(ListContainersRequest.getDefaultInstance());
+
+            // warm-up: JIT on all sides (C2 compiles the relay paths after ~10k calls), connections up
+            for (int i = 0; i < 5000; i++) {
+                for (var t : targets) {
+                    t.version(VersionRequest.getDefaultInstance());
+                }
+            }
+            for (int i = 0; i < 1500; i++) {
+                for (var t : targets) {
+                    t.listContainers(ListContainersRequest.getDefaultInstance());
+                }
             }
             System.out.println("measuring latency...");
-            List<Long> vd = new ArrayList<>();
-            List<Long> vs = new ArrayList<>();
-            List<Long> ld = new ArrayList<>();
-            List<Long> ls = new ArrayList<>();
-            for (int r = 0; r < rounds; r++) {
-                boolean directFirst = r % 2 == 0;
-                time(directFirst ? vd : vs, versionCalls, () -> (directFirst ? d : s).version(VersionRequest.getDefaultInstance()));
-                time(directFirst ? vs : vd, versionCalls, () -> (directFirst ? s : d).version(VersionRequest.getDefaultInstance()));
-                time(directFirst ? ld : ls, listCalls, () -> (directFirst ? d : s).listContainers(ListContainersRequest.getDefaultInstance()));
-                time(directFirst ? ls : ld, listCalls, () -> (directFirst ? s : d).listContainers(ListContainersRequest.getDefaultInstance()));
+            List<List<Long>> versions = new ArrayList<>();
+            List<List<Long>> lists = new ArrayList<>();
+            for (int i = 0; i < targets.size(); i++) {
+                versions.add(new ArrayList<>());
+                lists.add(new ArrayList<>());
             }
-            LatencyStats versionDirect = LatencyStats.of(vd);
-            LatencyStats versionShim = LatencyStats.of(vs);
-            LatencyStats listDirect = LatencyStats.of(ld);
-            LatencyStats listShim = LatencyStats.of(ls);
+            for (int r = 0; r < rounds; r++) {
+                // direct, frames, grpc in a rotating order, so drift on a shared machine hits all alike
+                for (int k = 0; k < targets.size(); k++) {
+                    int t = (r + k) % targets.size();
+                    var stub = targets.get(t);
+                    time(versions.get(t), versionCalls, () -> stub.version(VersionRequest.getDefaultInstance()));
+                    time(lists.get(t), listCalls, () -> stub.listContainers(ListContainersRequest.getDefaultInstance()));
+                }
+            }
+            LatencyStats versionDirect = LatencyStats.of(versions.get(0));
+            LatencyStats versionShim = LatencyStats.of(versions.get(1));
+            LatencyStats versionGrpc = LatencyStats.of(versions.get(2));
+            LatencyStats listDirect = LatencyStats.of(lists.get(0));
+            LatencyStats listShim = LatencyStats.of(lists.get(1));
+            LatencyStats listGrpc = LatencyStats.of(lists.get(2));
+            Optional<LatencyStats> versionRelay = viaRelay == null ? Optional.empty() : Optional.of(LatencyStats.of(versions.get(3)));
+            Optional<LatencyStats> listRelay = viaRelay == null ? Optional.empty() : Optional.of(LatencyStats.of(lists.get(3)));
+            if (viaRelay != null) {
+                viaRelay.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+            }
 
             System.out.println("measuring throughput with " + callers + " callers...");
             double tvd = throughput(() -> d.version(VersionRequest.getDefaultInstance()), null).perSecond;
             Throughput tvs = throughput(() -> s.version(VersionRequest.getDefaultInstance()), shim);
+            Throughput tvg = throughput(() -> g.version(VersionRequest.getDefaultInstance()), grpcShim);
             double tld = throughput(() -> d.listContainers(ListContainersRequest.getDefaultInstance()), null).perSecond;
             Throughput tls = throughput(() -> s.listContainers(ListContainersRequest.getDefaultInstance()), shim);
+            Throughput tlg = throughput(() -> g.listContainers(ListContainersRequest.getDefaultInstance()), grpcShim);
             long rssKb = shim.statusKb("VmRSS");
             long hwmKb = shim.statusKb("VmHWM");
+            long grpcRssKb = grpcShim.statusKb("VmRSS");
             viaShim.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+            viaGrpcShim.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
             BenchRecord.Builder b = BenchRecord.start("cri-shim")
-                    .target("nodekit cri-shim (separate JVM, bin/nodekit defaults, chain [metrics], all calls as bytes)")
+                    .target("nodekit cri-shim (separate JVM, bin/nodekit defaults, chain [metrics], passThrough: frames; "
+                            + "grpc_* figures: the same shim with passThrough: grpc, same run)")
                     .peer(v.getRuntimeName() + " " + v.getRuntimeVersion() + " directly, same client, same run")
                     .notes(String.format(Locale.ROOT, "%d containers listed (%d bytes per ListContainers answer); %d rounds "
                             + "x (%d Version + %d ListContainers) per target, alternating order; throughput: %d callers "
@@ -200,6 +248,15 @@ public final class CriShimBench implements Callable<Integer> {
                     .figure("version_shim_calls_per_s", tvs.perSecond)
                     .figure("list_direct_calls_per_s", tld)
                     .figure("list_shim_calls_per_s", tls.perSecond)
+                    .figure("grpc_version_added_p50_us", (versionGrpc.p50Ms() - versionDirect.p50Ms()) * 1000)
+                    .figure("grpc_version_added_p99_us", (versionGrpc.p99Ms() - versionDirect.p99Ms()) * 1000)
+                    .figure("grpc_list_added_p50_ms", listGrpc.p50Ms() - listDirect.p50Ms())
+                    .figure("grpc_list_added_p99_ms", listGrpc.p99Ms() - listDirect.p99Ms())
+                    .figure("grpc_version_calls_per_s", tvg.perSecond)
+                    .figure("grpc_list_calls_per_s", tlg.perSecond)
+                    .figure("grpc_shim_cpu_us_per_version", tvg.shimCpuMicrosPerCall)
+                    .figure("grpc_shim_cpu_us_per_list", tlg.shimCpuMicrosPerCall)
+                    .figure("grpc_shim_rss_mib", grpcRssKb / 1024.0)
                     .figure("shim_cpu_us_per_version", tvs.shimCpuMicrosPerCall)
                     .figure("shim_cpu_us_per_list", tls.shimCpuMicrosPerCall)
                     .figure("shim_rss_mib", rssKb / 1024.0)
@@ -211,6 +268,8 @@ public final class CriShimBench implements Callable<Integer> {
                     .ratio("list_p50", listShim.p50Ms() / listDirect.p50Ms())
                     .ratio("version_throughput", tvs.perSecond / tvd)
                     .ratio("list_throughput", tls.perSecond / tld)
+                    .ratio("grpc_version_throughput", tvg.perSecond / tvd)
+                    .ratio("grpc_list_throughput", tlg.perSecond / tld)
                     .goal("version_added_p50_us", "<= 60")
                     .goal("list_added_p50_ms", "<= 0.4")
                     .goal("shim_restart_after_kill9_to_serving_ms", "< 1000");
@@ -218,6 +277,10 @@ public final class CriShimBench implements Callable<Integer> {
                 b.figure("shim_restart_after_kill9_with_cds_to_serving_ms", median(cdsRestarts))
                         .figure("shim_restart_with_cds_cpu_ms", median(cdsRestartCpu))
                         .goal("shim_restart_after_kill9_with_cds_to_serving_ms", "< 1000 (the systemd unit's setup)");
+            }
+            if (versionRelay.isPresent()) {
+                b.figure("relay_version_added_p50_us", (versionRelay.get().p50Ms() - versionDirect.p50Ms()) * 1000)
+                        .figure("relay_list_added_p50_ms", listRelay.get().p50Ms() - listDirect.p50Ms());
             }
             BenchRecord rec = b.build();
             BenchStore store = results != null ? new BenchStore(results) : BenchStore.defaultStore();
@@ -235,11 +298,25 @@ public final class CriShimBench implements Callable<Integer> {
                     callers, tvd, tvs.perSecond, tld, tls.perSecond, tvs.shimCpuMicrosPerCall, tls.shimCpuMicrosPerCall,
                     rssKb / 1024.0, hwmKb / 1024.0, coldStartMs, coldSinceSpawnMs, median(restarts), median(restartCpu),
                     cdsRestarts.isEmpty() ? -1 : median(cdsRestarts), cdsRestartCpu.isEmpty() ? -1 : median(cdsRestartCpu));
+            System.out.printf(Locale.ROOT, "passThrough: grpc: Version +%.0f us p50, +%.0f us p99; List +%.3f ms p50; "
+                    + "throughput Version %.0f /s, List %.0f /s; CPU %.1f us/Version, %.1f us/List; RSS %.1f MiB%n",
+                    (versionGrpc.p50Ms() - versionDirect.p50Ms()) * 1000, (versionGrpc.p99Ms() - versionDirect.p99Ms()) * 1000,
+                    listGrpc.p50Ms() - listDirect.p50Ms(), tvg.perSecond, tlg.perSecond, tvg.shimCpuMicrosPerCall,
+                    tlg.shimCpuMicrosPerCall, grpcRssKb / 1024.0);
+            versionRelay.ifPresent(vr -> System.out.printf(Locale.ROOT,
+                    "socat byte relay (floor of any proxy here, now): Version +%.0f us p50; List +%.3f ms p50%n",
+                    (vr.p50Ms() - versionDirect.p50Ms()) * 1000, listRelay.get().p50Ms() - listDirect.p50Ms()));
             System.out.println("wrote " + file);
             return 0;
         } finally {
             if (shim != null) {
                 shim.stop();
+            }
+            if (grpcShim != null) {
+                grpcShim.stop();
+            }
+            if (relay != null) {
+                relay.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
             }
             if (createdPod != null) {
                 removeWorkload(RuntimeServiceGrpc.newBlockingStub(direct), createdPod);

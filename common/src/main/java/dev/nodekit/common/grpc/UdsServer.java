@@ -141,7 +141,7 @@ public final class UdsServer implements AutoCloseable {
             if (!Epoll.isAvailable()) {
                 throw new UdsServerException(socket, "the epoll transport is unavailable", Epoll.unavailabilityCause());
             }
-            prepareSocketPath();
+            prepareSocketPath(socket);
             String threadPrefix = "nodekit-grpc-" + socket.getFileName();
             executor = new ThreadPoolExecutor(executorThreads, executorThreads, 60, TimeUnit.SECONDS,
                     new LinkedBlockingQueue<>(), UdsChannels.daemonThreads(threadPrefix));
@@ -348,8 +348,14 @@ public final class UdsServer implements AutoCloseable {
         }
     }
 
-    /** Parent directory exists; the socket path is free or held by a dead socket, which is removed. */
-    private void prepareSocketPath() throws UdsServerException {
+    /**
+     * Makes {@code socket} ready to bind, as {@link #start()} does: creates a missing parent
+     * directory (mode 0750), removes a stale socket nobody accepts on, and refuses a socket some
+     * process serves or a path that is not a socket. For servers that bind the socket themselves.
+     *
+     * @throws UdsServerException if the path is in use, is not a socket, or cannot be prepared
+     */
+    public static void prepareSocketPath(Path socket) throws UdsServerException {
         Path parent = socket.getParent();
         try {
             if (!Files.exists(parent)) {
@@ -399,6 +405,11 @@ public final class UdsServer implements AutoCloseable {
             }
             Files.setPosixFilePermissions(p, DIR_MODE);
         }
+    }
+
+    /** The permissions an octal socket mode such as {@code "0660"} stands for; rejects anything else. */
+    public static Set<PosixFilePermission> socketPermissions(String octal) {
+        return Builder.parseMode(octal);
     }
 
     /** "socket", "regular file", "directory", "symbolic link" or "special file", without following links. */

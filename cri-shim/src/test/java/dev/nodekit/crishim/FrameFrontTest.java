@@ -1,0 +1,262 @@
+package dev.nodekit.crishim;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import dev.nodekit.common.grpc.UdsChannels;
+import dev.nodekit.crishim.api.CriMethods;
+import dev.nodekit.spec.cri.v1.VersionRequest;
+import io.grpc.CallOptions;
+import io.grpc.MethodDescriptor;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.netty.bootstrap.ServerBootstrap;
+import io.grpc.netty.shaded.io.netty.buffer.ByteBuf;
+import io.grpc.netty.shaded.io.netty.buffer.Unpooled;
+import io.grpc.netty.shaded.io.netty.channel.Channel;
+import io.grpc.netty.shaded.io.netty.channel.ChannelHandlerContext;
+import io.grpc.netty.shaded.io.netty.channel.ChannelInitializer;
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerDomainSocketChannel;
+import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
+import io.grpc.netty.shaded.io.netty.handler.codec.http2.DefaultHttp2Headers;
+import io.grpc.netty.shaded.io.netty.handler.codec.http2.Http2ConnectionHandler;
+import io.grpc.netty.shaded.io.netty.handler.codec.http2.Http2Error;
+import io.grpc.netty.shaded.io.netty.handler.codec.http2.Http2FrameAdapter;
+import io.grpc.netty.shaded.io.netty.handler.codec.http2.Http2Headers;
+import io.grpc.stub.ClientCalls;
+
+/** What only the frame front does: its internal socket, and runtimes that speak HTTP/2 the way grpc-go does. */
+class FrameFrontTest {
+    @TempDir
+    Path dir;
+
+    ShimHarness h;
+    EventLoopGroup rawLoop;
+    Channel rawServer;
+
+    @AfterEach
+    void stop() throws Exception {
+        if (h != null) {
+            h.close();
+        }
+        if (rawServer != null) {
+            rawServer.close().awaitUninterruptibly();
+        }
+        if (rawLoop != null) {
+            rawLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
+        }
+    }
+
+    @Test
+    void theGrpcServerListensOnAHiddenOwnerOnlySocketThatCloseRemoves() throws Exception {
+        h = new ShimHarness(dir);
+        FakeCri rt = h.fake("rt");
+        h.start(Optional.of(rt.endpoint()), null);
+        Path internal = CriShim.internalSocket(h.socket("shim"));
+        assertThat(internal.getFileName().toString()).isEqualTo(".shim.sock.grpc");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(internal))).isEqualTo("rw-------");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(h.socket("shim")))).isEqualTo("rw-rw----");
+        assertThat(h.runtime().version(VersionRequest.getDefaultInstance()).getRuntimeName()).isEqualTo("rt");
+        h.shim.close();
+        assertThat(internal).doesNotExist();
+        assertThat(h.socket("shim")).doesNotExist();
+    }
+
+    @Test
+    void aShimKilledWithoutCleanupLeavesSocketsTheNextOneTakesOver() throws Exception {
+        h = new ShimHarness(dir);
+        FakeCri rt = h.fake("rt");
+        // What a kill -9 leaves: both socket files, nobody accepting on them.
+        for (Path p : new Path[] {h.socket("shim"), CriShim.internalSocket(h.socket("shim"))}) {
+            try (var ch = java.nio.channels.ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
+                ch.bind(java.net.UnixDomainSocketAddress.of(p));
+            }
+            assertThat(p).exists();
+        }
+        h.start(Optional.of(rt.endpoint()), null);
+        assertThat(h.runtime().version(VersionRequest.getDefaultInstance()).getRuntimeName()).isEqualTo("rt");
+    }
+
+    /**
+     * grpc-go answers a unary call as soon as the request message is in, and when the client's
+     * END_STREAM comes after that, it follows its trailers with RST_STREAM(NO_ERROR). That reset
+     * must not reach the client: it would overtake the response and read as UNAVAILABLE.
+     */
+    @Test
+    void aResetAfterTheRuntimesTrailersDoesNotSpoilTheAnswer() throws Exception {
+        Path rt = dir.resolve("go-like.sock");
+        startRawRuntime(rt);
+        h = new ShimHarness(dir);
+        h.start(Optional.of("unix://" + rt), "interceptors: [{type: metrics}]\n");
+        MethodDescriptor<byte[], byte[]> version = ShimHarness.rawMethod(CriMethods.VERSION.fullName(),
+                MethodDescriptor.MethodType.UNARY);
+        for (int i = 0; i < 50; i++) {
+            byte[] answer = ClientCalls.blockingUnaryCall(h.channel, version,
+                    CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), new byte[] {1, 2, 3});
+            assertThat(new String(answer, StandardCharsets.US_ASCII)).isEqualTo("answer");
+        }
+        assertThat(h.metrics.scrapeText())
+                .contains("cri_shim_rpc_duration_seconds_count{code=\"OK\",method=\"Version\"} 50");
+    }
+
+    /**
+     * Answered on the request's HEADERS and not reset: no stream may stay open at the runtime. (The
+     * client's whole request usually reaches the runtime before the answer is back; when its
+     * END_STREAM comes after the answer, the relay still passes it on, so the stream closes too.)
+     */
+    @Test
+    void anEarlyAnswerWithoutResetLeavesNoStreamOpenAtTheRuntime() throws Exception {
+        Path rt = dir.resolve("go-like.sock");
+        startRawRuntime(rt);
+        h = new ShimHarness(dir);
+        h.start(Optional.of("unix://" + rt), "interceptors: []\n");
+        MethodDescriptor<byte[], byte[]> fsInfo = ShimHarness.rawMethod(CriMethods.IMAGE_FS_INFO.fullName(),
+                MethodDescriptor.MethodType.UNARY);
+        for (int i = 0; i < 20; i++) {
+            byte[] answer = ClientCalls.blockingUnaryCall(h.channel, fsInfo,
+                    CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), new byte[] {1, 2, 3});
+            assertThat(new String(answer, StandardCharsets.US_ASCII)).isEqualTo("answer");
+        }
+        FrameFront front = h.shim.frameFront().orElseThrow();
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> front.openRuntimeStreams() == 0);
+    }
+
+    @Test
+    void aRuntimeResetIsPassedOnAndCountedWithItsCode() throws Exception {
+        Path rt = dir.resolve("go-like.sock");
+        startRawRuntime(rt);
+        h = new ShimHarness(dir);
+        h.start(Optional.of("unix://" + rt), "interceptors: [{type: metrics}]\n");
+        MethodDescriptor<byte[], byte[]> status = ShimHarness.rawMethod(CriMethods.STATUS.fullName(),
+                MethodDescriptor.MethodType.UNARY);
+        assertThatThrownBy(() -> ClientCalls.blockingUnaryCall(h.channel, status,
+                CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), new byte[] {1}))
+                .isInstanceOfSatisfying(StatusRuntimeException.class,
+                        e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED));
+        assertThat(h.metrics.scrapeText()).contains(
+                "cri_shim_rpc_errors_total{code=\"RESOURCE_EXHAUSTED\",method=\"Status\",origin=\"upstream\"} 1.0");
+    }
+
+    @Test
+    void aDeadlineThatPassesIsCountedAsDeadlineExceeded() throws Exception {
+        h = new ShimHarness(dir);
+        FakeCri rt = h.fake("rt");
+        rt.on(CriMethods.VERSION, r -> FakeCri.Reply.ok(dev.nodekit.spec.cri.v1.VersionResponse.getDefaultInstance())
+                .withDelay(Duration.ofSeconds(3)));
+        h.start(Optional.of(rt.endpoint()), null);
+        assertThatThrownBy(() -> h.runtime().withDeadlineAfter(200, TimeUnit.MILLISECONDS)
+                .version(VersionRequest.getDefaultInstance()))
+                .isInstanceOfSatisfying(StatusRuntimeException.class,
+                        e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED));
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> h.metrics.scrapeText()
+                .contains("cri_shim_rpc_errors_total{code=\"DEADLINE_EXCEEDED\",method=\"Version\""));
+    }
+
+    @Test
+    void grpcMessagesArePercentCodedBothWaysAndTimeoutsRead() {
+        String m = "cri-shim: runtime 'ä' at 100% \n";
+        assertThat(GrpcHeaders.percentEncode(m)).isEqualTo("cri-shim: runtime '%C3%A4' at 100%25 %0A");
+        assertThat(GrpcHeaders.percentDecode(GrpcHeaders.percentEncode(m))).isEqualTo(m);
+        assertThat(GrpcHeaders.percentDecode("bad %G1 and %")).isEqualTo("bad %G1 and %");
+        assertThat(GrpcHeaders.timeoutNanos("250m")).isEqualTo(TimeUnit.MILLISECONDS.toNanos(250));
+        assertThat(GrpcHeaders.timeoutNanos("2S")).isEqualTo(TimeUnit.SECONDS.toNanos(2));
+        assertThat(GrpcHeaders.timeoutNanos("12x")).isEqualTo(-1);
+        assertThat(GrpcHeaders.timeoutNanos(null)).isEqualTo(-1);
+        assertThat(GrpcHeaders.code("0")).isEqualTo(Status.Code.OK);
+        assertThat(GrpcHeaders.code("14")).isEqualTo(Status.Code.UNAVAILABLE);
+        assertThat(GrpcHeaders.code("99")).isEqualTo(Status.Code.UNKNOWN);
+        assertThat(GrpcHeaders.code(null)).isEqualTo(Status.Code.UNKNOWN);
+    }
+
+    /**
+     * A runtime written on raw HTTP/2 frames: Version is answered on the request HEADERS (before the
+     * client's DATA), followed by RST_STREAM(NO_ERROR), as grpc-go does when the client has not
+     * half-closed yet; ImageFsInfo the same way without the reset; Status is answered with
+     * RST_STREAM(ENHANCE_YOUR_CALM).
+     */
+    private void startRawRuntime(Path socket) {
+        rawLoop = UdsChannels.newEventLoopGroup(1, "raw-runtime");
+        rawServer = new ServerBootstrap().group(rawLoop).channel(EpollServerDomainSocketChannel.class)
+                .childHandler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline().addLast(new RawRuntime.Builder().build());
+                    }
+                })
+                .bind(new DomainSocketAddress(socket.toString())).syncUninterruptibly().channel();
+    }
+
+    /** The raw runtime's connection handler. */
+    private static final class RawRuntime extends Http2ConnectionHandler {
+        RawRuntime(io.grpc.netty.shaded.io.netty.handler.codec.http2.Http2ConnectionDecoder decoder,
+                io.grpc.netty.shaded.io.netty.handler.codec.http2.Http2ConnectionEncoder encoder,
+                io.grpc.netty.shaded.io.netty.handler.codec.http2.Http2Settings settings) {
+            super(decoder, encoder, settings);
+            decoder.frameListener(new Http2FrameAdapter() {
+                @Override
+                public void onHeadersRead(ChannelHandlerContext ctx, int streamId, Http2Headers headers, int padding,
+                        boolean endOfStream) {
+                    boolean reset = !headers.path().toString().endsWith("/ImageFsInfo");
+                    if (headers.path().toString().endsWith("/Status")) {
+                        encoder().writeRstStream(ctx, streamId, Http2Error.ENHANCE_YOUR_CALM.code(), ctx.newPromise());
+                        ctx.flush();
+                        return;
+                    }
+                    Http2Headers h = new DefaultHttp2Headers().status("200").set("content-type", "application/grpc");
+                    encoder().writeHeaders(ctx, streamId, h, 0, false, ctx.newPromise());
+                    byte[] msg = "answer".getBytes(StandardCharsets.US_ASCII);
+                    ByteBuf framed = Unpooled.buffer().writeByte(0).writeInt(msg.length).writeBytes(msg);
+                    encoder().writeData(ctx, streamId, framed, 0, false, ctx.newPromise());
+                    encoder().writeHeaders(ctx, streamId, new DefaultHttp2Headers().set("grpc-status", "0"), 0, true,
+                            ctx.newPromise());
+                    flush(ctx); // the queued DATA and trailers first: a reset written now would overtake them
+                    if (reset) {
+                        encoder().writeRstStream(ctx, streamId, Http2Error.NO_ERROR.code(), ctx.newPromise());
+                    }
+                    ctx.flush();
+                }
+
+                @Override
+                public void onHeadersRead(ChannelHandlerContext ctx, int streamId, Http2Headers headers,
+                        int streamDependency, short weight, boolean exclusive, int padding, boolean endOfStream) {
+                    onHeadersRead(ctx, streamId, headers, padding, endOfStream);
+                }
+
+                @Override
+                public int onDataRead(ChannelHandlerContext ctx, int streamId, ByteBuf data, int padding,
+                        boolean endOfStream) {
+                    return data.readableBytes() + padding;
+                }
+            });
+        }
+
+        /** Builds it. */
+        static final class Builder
+                extends io.grpc.netty.shaded.io.netty.handler.codec.http2.AbstractHttp2ConnectionHandlerBuilder<RawRuntime, Builder> {
+            @Override
+            protected RawRuntime build() {
+                return super.build();
+            }
+
+            @Override
+            protected RawRuntime build(io.grpc.netty.shaded.io.netty.handler.codec.http2.Http2ConnectionDecoder decoder,
+                    io.grpc.netty.shaded.io.netty.handler.codec.http2.Http2ConnectionEncoder encoder,
+                    io.grpc.netty.shaded.io.netty.handler.codec.http2.Http2Settings initialSettings) {
+                return new RawRuntime(decoder, encoder, initialSettings);
+            }
+        }
+    }
+}
