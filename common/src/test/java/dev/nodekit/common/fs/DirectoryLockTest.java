@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -155,35 +156,34 @@ class DirectoryLockTest {
 
     @Test
     void withoutTheLockUpdatesAreLost() throws Exception {
-        // Shows the counter test can fail: the same increments without the lock lose updates.
-        int threads = 4;
-        int each = 300;
+        // Shows the counter test can fail: two increments whose reads both come before either
+        // write (forced by a barrier, so the outcome does not depend on scheduling) leave 1, not 2.
+        Path counter = dir.resolve("counter");
+        CyclicBarrier bothRead = new CyclicBarrier(2);
+        AtomicReference<Throwable> failure = new AtomicReference<>();
         List<Thread> ts = new ArrayList<>();
-        CountDownLatch go = new CountDownLatch(1);
-        for (int t = 0; t < threads; t++) {
+        for (int t = 0; t < 2; t++) {
             Thread th = new Thread(() -> {
                 try {
-                    go.await();
-                } catch (InterruptedException e) {
-                    return;
-                }
-                for (int i = 0; i < each; i++) {
-                    try {
-                        LockCounterChild.increment(dir.resolve("counter"));
-                    } catch (Exception e) {
-                        // a torn read (empty file mid-write) is one more way to lose updates
-                    }
+                    LockCounterChild.increment(counter, () -> {
+                        try {
+                            bothRead.await(10, TimeUnit.SECONDS);
+                        } catch (Exception e) {
+                            throw new IllegalStateException(e);
+                        }
+                    });
+                } catch (Exception | Error e) {
+                    failure.set(e);
                 }
             });
             th.start();
             ts.add(th);
         }
-        go.countDown();
         for (Thread th : ts) {
             th.join();
         }
-        String v = Files.readString(dir.resolve("counter")).strip();
-        assertThat(v.isEmpty() ? 0 : Integer.parseInt(v)).isLessThan(threads * each);
+        assertThat(failure.get()).isNull();
+        assertThat(Files.readString(counter).strip()).isEqualTo("1");
     }
 
     @Test

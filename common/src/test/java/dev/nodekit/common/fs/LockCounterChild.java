@@ -34,8 +34,13 @@ public final class LockCounterChild {
 
     /** Read, add one, write back: loses updates unless the caller holds the lock. */
     static void increment(Path counter) throws IOException {
+        increment(counter, Thread::yield);
+    }
+
+    /** As above, running {@code betweenReadAndWrite} after the read (tests force an interleaving with it). */
+    static void increment(Path counter, Runnable betweenReadAndWrite) throws IOException {
         int v = Files.exists(counter) ? Integer.parseInt(Files.readString(counter).strip()) : 0;
-        Thread.yield();
+        betweenReadAndWrite.run();
         Files.writeString(counter, Integer.toString(v + 1));
     }
 }
