@@ -97,17 +97,7 @@ class FrameFrontTest {
      */
     @Test
     void aResetAfterTheRuntimesTrailersDoesNotSpoilTheAnswer() throws Exception {
-        Path rt = dir.resolve("go-like.sock");
-        startRawRuntime(rt);
-        h = new ShimHarness(dir);
-        h.start(Optional.of("unix://" + rt), "interceptors: [{type: metrics}]\n");
-        MethodDescriptor<byte[], byte[]> version = ShimHarness.rawMethod(CriMethods.VERSION.fullName(),
-                MethodDescriptor.MethodType.UNARY);
-        for (int i = 0; i < 50; i++) {
-            byte[] answer = ClientCalls.blockingUnaryCall(h.channel, version,
-                    CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), new byte[] {1, 2, 3});
-            assertThat(new String(answer, StandardCharsets.US_ASCII)).isEqualTo("answer");
-        }
+        callTheRawRuntime("interceptors: [{type: metrics}]\n", CriMethods.VERSION.fullName(), 50);
         assertThat(h.metrics.scrapeText())
                 .contains("cri_shim_rpc_duration_seconds_count{code=\"OK\",method=\"Version\"} 50");
     }
@@ -119,27 +109,14 @@ class FrameFrontTest {
      */
     @Test
     void anEarlyAnswerWithoutResetLeavesNoStreamOpenAtTheRuntime() throws Exception {
-        Path rt = dir.resolve("go-like.sock");
-        startRawRuntime(rt);
-        h = new ShimHarness(dir);
-        h.start(Optional.of("unix://" + rt), "interceptors: []\n");
-        MethodDescriptor<byte[], byte[]> fsInfo = ShimHarness.rawMethod(CriMethods.IMAGE_FS_INFO.fullName(),
-                MethodDescriptor.MethodType.UNARY);
-        for (int i = 0; i < 20; i++) {
-            byte[] answer = ClientCalls.blockingUnaryCall(h.channel, fsInfo,
-                    CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), new byte[] {1, 2, 3});
-            assertThat(new String(answer, StandardCharsets.US_ASCII)).isEqualTo("answer");
-        }
+        callTheRawRuntime("interceptors: []\n", CriMethods.IMAGE_FS_INFO.fullName(), 20);
         FrameFront front = h.shim.frameFront().orElseThrow();
         org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> front.openRuntimeStreams() == 0);
     }
 
     @Test
     void aRuntimeResetIsPassedOnAndCountedWithItsCode() throws Exception {
-        Path rt = dir.resolve("go-like.sock");
-        startRawRuntime(rt);
-        h = new ShimHarness(dir);
-        h.start(Optional.of("unix://" + rt), "interceptors: [{type: metrics}]\n");
+        shimBeforeTheRawRuntime("interceptors: [{type: metrics}]\n");
         MethodDescriptor<byte[], byte[]> status = ShimHarness.rawMethod(CriMethods.STATUS.fullName(),
                 MethodDescriptor.MethodType.UNARY);
         assertThatThrownBy(() -> ClientCalls.blockingUnaryCall(h.channel, status,
@@ -187,6 +164,25 @@ class FrameFrontTest {
      * half-closed yet; ImageFsInfo the same way without the reset; Status is answered with
      * RST_STREAM(ENHANCE_YOUR_CALM).
      */
+    /** Starts the go-like raw runtime and a shim with {@code config} in front of it. */
+    private void shimBeforeTheRawRuntime(String config) throws Exception {
+        Path rt = dir.resolve("go-like.sock");
+        startRawRuntime(rt);
+        h = new ShimHarness(dir);
+        h.start(Optional.of("unix://" + rt), config);
+    }
+
+    /** A shim with {@code config} in front of the go-like raw runtime; {@code calls} unary calls of {@code method}, each answered "answer". */
+    private void callTheRawRuntime(String config, String method, int calls) throws Exception {
+        shimBeforeTheRawRuntime(config);
+        MethodDescriptor<byte[], byte[]> m = ShimHarness.rawMethod(method, MethodDescriptor.MethodType.UNARY);
+        for (int i = 0; i < calls; i++) {
+            byte[] answer = ClientCalls.blockingUnaryCall(h.channel, m,
+                    CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), new byte[] {1, 2, 3});
+            assertThat(new String(answer, StandardCharsets.US_ASCII)).isEqualTo("answer");
+        }
+    }
+
     private void startRawRuntime(Path socket) {
         rawLoop = UdsChannels.newEventLoopGroup(1, "raw-runtime");
         rawServer = new ServerBootstrap().group(rawLoop).channel(EpollServerDomainSocketChannel.class)
