@@ -189,7 +189,12 @@ class DemoIT {
 
         int awaitExit(Duration limit) throws InterruptedException {
             if (!process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
-                process.destroyForcibly();
+                // SIGTERM first: the demo's hook tears the run down as on Ctrl-C (a kill -9 would
+                // leave its containerd, mounts and loop device on the machine).
+                process.destroy();
+                if (!process.waitFor(90, TimeUnit.SECONDS)) {
+                    process.destroyForcibly();
+                }
                 throw new AssertionError("the demo did not end within " + limit + "; output:\n" + text());
             }
             ended = System.nanoTime();
