@@ -56,11 +56,7 @@ class CniDaemonConformanceIT {
     @AfterAll
     static void close() throws Exception {
         try {
-            if (target != null) {
-                target.close();
-                target.measurements().forEach(m -> System.out.printf("cni-suite nodekit daemon %s: %d ms%n", m.name(),
-                        m.duration().toMillis()));
-            }
+            CniHost.closeAndReport(target, "nodekit daemon");
         } finally {
             try {
                 if (daemon != null) {

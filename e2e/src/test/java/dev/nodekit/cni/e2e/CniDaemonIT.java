@@ -76,8 +76,7 @@ class CniDaemonIT {
     void callsGoThroughTheDaemonWithOneLogLineEach() throws Exception {
         String net = host.newNetwork();
         String br = host.newBridge();
-        String conf = host.bridgeConf("1.0.0", net, "nodekit-bridge", br, "nodekit-host-local", ",\"ipMasq\":true",
-                host.freeSubnet());
+        String conf = host.masqBridgeConf("1.0.0", net, br);
         Path ns = host.newNetns();
         String id = host.newContainerId();
         Exec add = host.cni("nodekit-bridge", "ADD", ns, id, "eth0", conf);
@@ -98,8 +97,7 @@ class CniDaemonIT {
     void delAndStatusWorkWithTheDaemonDown() throws Exception {
         String net = host.newNetwork();
         String br = host.newBridge();
-        String conf = host.bridgeConf("1.1.0", net, "nodekit-bridge", br, "nodekit-host-local", ",\"ipMasq\":true",
-                host.freeSubnet());
+        String conf = host.masqBridgeConf("1.1.0", net, br);
         Path ns = host.newNetns();
         String id = host.newContainerId();
         host.cni("nodekit-bridge", "ADD", ns, id, "eth0", conf).check();
@@ -125,8 +123,7 @@ class CniDaemonIT {
     void aDaemonKilledMidAddLeavesNothingARetriedDelDoesNotReclaim() throws Exception {
         String net = host.newNetwork();
         String br = host.newBridge();
-        String conf = host.bridgeConf("1.0.0", net, "nodekit-bridge", br, "nodekit-host-local", ",\"ipMasq\":true",
-                host.freeSubnet());
+        String conf = host.masqBridgeConf("1.0.0", net, br);
         // Warm the daemon up so that ADD takes its steady-state time and the kills land inside it.
         Path warm = host.newNetns();
         host.cni("nodekit-bridge", "ADD", warm, "warm", "eth0", conf).check();

@@ -46,11 +46,7 @@ class CniFallbackConformanceIT {
     @AfterAll
     static void close() throws Exception {
         try {
-            if (target != null) {
-                target.close();
-                target.measurements().forEach(m -> System.out.printf("cni-suite nodekit fallback %s: %d ms%n", m.name(),
-                        m.duration().toMillis()));
-            }
+            CniHost.closeAndReport(target, "nodekit fallback");
         } finally {
             if (host != null) {
                 host.close();

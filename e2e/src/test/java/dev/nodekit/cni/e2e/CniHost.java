@@ -202,6 +202,20 @@ final class CniHost implements AutoCloseable {
                 + ranges + "],\"dataDir\":\"" + data + "\"}}";
     }
 
+    /** Closes a suite's target (when opened) and prints its measurements as "cni-suite LABEL NAME: N ms". */
+    static void closeAndReport(dev.nodekit.conformance.cni.CniTarget target, String label) throws Exception {
+        if (target != null) {
+            target.close();
+            target.measurements().forEach(m -> System.out.printf("cni-suite %s %s: %d ms%n", label, m.name(),
+                    m.duration().toMillis()));
+        }
+    }
+
+    /** nodekit-bridge with nodekit-host-local and ipMasq, on {@code bridge} and a free subnet: what most tests run. */
+    String masqBridgeConf(String version, String network, String bridge) throws Exception {
+        return bridgeConf(version, network, "nodekit-bridge", bridge, "nodekit-host-local", ",\"ipMasq\":true", freeSubnet());
+    }
+
     /** Runs {@code plugin} from the bin dir the way a runtime does: clean environment, stdin, stdout. */
     Exec cni(String plugin, String command, Path netnsPath, String containerId, String ifname, String stdin)
             throws Exception {

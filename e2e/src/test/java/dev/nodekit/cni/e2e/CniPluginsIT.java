@@ -125,8 +125,7 @@ class CniPluginsIT {
     void delAfterTheNetnsIsGoneReleasesEverything() throws Exception {
         String net = host.newNetwork();
         String br = host.newBridge();
-        String conf = host.bridgeConf("1.0.0", net, "nodekit-bridge", br, "nodekit-host-local", ",\"ipMasq\":true",
-                host.freeSubnet());
+        String conf = host.masqBridgeConf("1.0.0", net, br);
         Path ns = host.newNetns();
         String id = host.newContainerId();
         assertThat(host.cni("nodekit-bridge", "ADD", ns, id, "eth0", conf).check().code()).isZero();
@@ -145,8 +144,7 @@ class CniPluginsIT {
     void masqueradeRulesAreGosAndEitherPluginRemovesThem() throws Exception {
         String net = host.newNetwork();
         String br = host.newBridge();
-        String conf = host.bridgeConf("1.0.0", net, "nodekit-bridge", br, "nodekit-host-local", ",\"ipMasq\":true",
-                host.freeSubnet());
+        String conf = host.masqBridgeConf("1.0.0", net, br);
         Path ns = host.newNetns();
         String id = host.newContainerId();
         JsonNode r = host.cni("nodekit-bridge", "ADD", ns, id, "eth0", conf).check().json();
@@ -174,8 +172,7 @@ class CniPluginsIT {
     void gcAndStatusThroughTheBridge() throws Exception {
         String net = host.newNetwork();
         String br = host.newBridge();
-        String conf = host.bridgeConf("1.1.0", net, "nodekit-bridge", br, "nodekit-host-local", ",\"ipMasq\":true",
-                host.freeSubnet());
+        String conf = host.masqBridgeConf("1.1.0", net, br);
         Path ns1 = host.newNetns();
         Path ns2 = host.newNetns();
         String keep = host.newContainerId();
@@ -205,8 +202,7 @@ class CniPluginsIT {
     void killNineDuringAddLeavesNothingARetriedDelDoesNotReclaim() throws Exception {
         String net = host.newNetwork();
         String br = host.newBridge();
-        String conf = host.bridgeConf("1.0.0", net, "nodekit-bridge", br, "nodekit-host-local", ",\"ipMasq\":true",
-                host.freeSubnet());
+        String conf = host.masqBridgeConf("1.0.0", net, br);
         for (int delayMs : new int[] {30, 120, 250, 400, 600, 900}) {
             Path ns = host.newNetns();
             String id = host.newContainerId();
@@ -300,8 +296,7 @@ class CniPluginsIT {
     void theBridgeExecPathLoadsNothingHeavy() throws Exception {
         String net = host.newNetwork();
         String br = host.newBridge();
-        String conf = host.bridgeConf("1.0.0", net, "nodekit-bridge", br, "nodekit-host-local", ",\"ipMasq\":true",
-                host.freeSubnet());
+        String conf = host.masqBridgeConf("1.0.0", net, br);
         Path ns = host.newNetns();
         String id = host.newContainerId();
         List<String> jars = new ArrayList<>();

@@ -41,11 +41,7 @@ class NodekitCniConformanceIT {
     @AfterAll
     static void close() throws Exception {
         try {
-            if (target != null) {
-                target.close();
-                target.measurements().forEach(m -> System.out.printf("cni-suite nodekit %s: %d ms%n", m.name(),
-                        m.duration().toMillis()));
-            }
+            CniHost.closeAndReport(target, "nodekit");
         } finally {
             if (host != null) {
                 host.close();
