@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
 import dev.nodekit.bench.cni.CniDaemonProcess;
@@ -137,17 +138,14 @@ class CniReconcilerContainerdIT {
             String laterIp = prefix + "202";
             Files.writeString(net.resolve(laterIp), "leaked-later\r\neth0");
             age(net.resolve(laterIp), Duration.ofHours(2));
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-            while (Files.exists(net.resolve(laterIp)) && System.nanoTime() < deadline) {
-                Thread.sleep(200);
-            }
-            assertThat(net.resolve(laterIp)).as("reclaimed by the daemon: %s", daemon.logTail()).doesNotExist();
-            // The pass logs its summary after the last release (and its iptables work), a moment later.
-            while (daemon.logLines().stream().noneMatch(l -> l.contains("CNI leak reconcile done"))
-                    && System.nanoTime() < deadline) {
-                Thread.sleep(100);
-            }
-            assertThat(daemon.logLines()).as(daemon.logTail()).anyMatch(l -> l.contains("CNI leak reconcile done"));
+            // Gone within the interval; the pass logs its summary after the last release (and its
+            // iptables work), a moment later.
+            CniDaemonProcess reconciling = daemon;
+            Awaitility.await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200)).untilAsserted(() ->
+                    assertThat(net.resolve(laterIp)).as("reclaimed by the daemon: %s", reconciling.logTail()).doesNotExist());
+            Awaitility.await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(100)).untilAsserted(() ->
+                    assertThat(reconciling.logLines()).as(reconciling.logTail())
+                            .anyMatch(l -> l.contains("CNI leak reconcile done")));
             assertThat(owners(net)).containsExactlyInAnyOrder(live, stopped, "leaked-fresh");
         } finally {
             List<String> problems = new ArrayList<>();
