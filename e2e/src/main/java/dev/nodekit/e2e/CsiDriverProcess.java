@@ -29,7 +29,7 @@ public final class CsiDriverProcess implements AutoCloseable {
     private final Path socket;
     private final Path log;
     private final Process process;
-    private final int logLinesAtStart;
+    private final long logBytesAtStart;
 
     /** What to start. */
     public record Spec(Path workDir, Path dataDir, String nodeId, List<String> extraArgs, Map<String, String> env) {
@@ -63,11 +63,11 @@ public final class CsiDriverProcess implements AutoCloseable {
         }
     }
 
-    private CsiDriverProcess(Path socket, Path log, Process process, int logLinesAtStart) {
+    private CsiDriverProcess(Path socket, Path log, Process process, long logBytesAtStart) {
         this.socket = socket;
         this.log = log;
         this.process = process;
-        this.logLinesAtStart = logLinesAtStart;
+        this.logBytesAtStart = logBytesAtStart;
     }
 
     /**
@@ -91,8 +91,8 @@ public final class CsiDriverProcess implements AutoCloseable {
         // The driver's log is a file of its own: INFO unless the spec says otherwise, whatever the
         // level of the process starting it (Maven runs tests at WARN).
         pb.environment().put("NODEKIT_LOG_LEVEL", spec.env().getOrDefault("NODEKIT_LOG_LEVEL", "INFO"));
-        int linesBefore = Files.exists(log) ? Files.readAllLines(log, StandardCharsets.UTF_8).size() : 0;
-        CsiDriverProcess p = new CsiDriverProcess(spec.socket(), log, pb.start(), linesBefore);
+        long bytesBefore = Files.exists(log) ? Files.size(log) : 0;
+        CsiDriverProcess p = new CsiDriverProcess(spec.socket(), log, pb.start(), bytesBefore);
         try {
             p.awaitReady(timeout);
         } catch (IOException | RuntimeException e) {
@@ -241,9 +241,10 @@ public final class CsiDriverProcess implements AutoCloseable {
      */
     private String errorsSinceStart() {
         try {
-            List<String> all = Files.readAllLines(log, StandardCharsets.UTF_8);
+            byte[] all = Files.readAllBytes(log);
+            int from = (int) Math.min(logBytesAtStart, all.length);
             List<String> errors = new ArrayList<>();
-            for (String line : all.subList(Math.min(logLinesAtStart, all.size()), all.size())) {
+            for (String line : new String(all, from, all.length - from, StandardCharsets.UTF_8).lines().toList()) {
                 if (line.contains("level=ERROR") || line.contains("level=WARN") || !line.startsWith("ts=")) {
                     errors.add(line);
                 }
