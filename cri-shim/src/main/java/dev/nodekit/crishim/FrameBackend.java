@@ -92,7 +92,7 @@ final class FrameBackend {
 
     /** Streams open on the current connection (event loop only). */
     int openStreams() {
-        return link == null ? 0 : link.connection().numActiveStreams();
+        return link == null ? 0 : link.openStreams();
     }
 
     /** Connects if not connected (the front's tick): a runtime that comes back is used without waiting for a call. */

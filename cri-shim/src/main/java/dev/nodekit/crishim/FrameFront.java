@@ -29,7 +29,6 @@ import io.grpc.netty.shaded.io.netty.channel.group.ChannelGroup;
 import io.grpc.netty.shaded.io.netty.channel.group.DefaultChannelGroup;
 import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
 import io.grpc.netty.shaded.io.netty.handler.codec.http2.Http2Headers;
-import io.grpc.netty.shaded.io.netty.handler.codec.http2.Http2Stream;
 import io.grpc.netty.shaded.io.netty.util.AsciiString;
 import io.grpc.netty.shaded.io.netty.util.concurrent.ScheduledFuture;
 
@@ -152,7 +151,7 @@ final class FrameFront {
     }
 
     /** A client opened a stream: route it by its path and start relaying. */
-    void newCall(FrameLink client, Http2Stream stream, Http2Headers headers, boolean endStream) {
+    void newCall(FrameLink client, FrameLink.Stream stream, Http2Headers headers, boolean endStream) {
         long t0 = System.nanoTime();
         Route r = route(headers.path());
         FrameRelay relay = new FrameRelay(this, r, client, stream, headers, endStream, t0);

@@ -9,7 +9,6 @@ import io.grpc.netty.shaded.io.netty.buffer.ByteBuf;
 import io.grpc.netty.shaded.io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.grpc.netty.shaded.io.netty.handler.codec.http2.Http2Error;
 import io.grpc.netty.shaded.io.netty.handler.codec.http2.Http2Headers;
-import io.grpc.netty.shaded.io.netty.handler.codec.http2.Http2Stream;
 
 /**
  * One call relayed as frames: the client's stream on a client link and a stream on a backend link.
@@ -27,14 +26,14 @@ final class FrameRelay {
     private final FrameFront front;
     private final FrameFront.Route route;
     private final FrameLink client;
-    private final Http2Stream clientStream;
+    private final FrameLink.Stream clientStream;
     private final long startNanos;
     private final CharSequence grpcTimeout;
     private Http2Headers requestHeaders;
     private boolean requestHeadersEnd;
     private ArrayDeque<Early> early;
     private FrameLink backend;
-    private Http2Stream backendStream;
+    private FrameLink.Stream backendStream;
     private boolean responseHeadersSent;
     private boolean responseEnded;
     private boolean clientGone;
@@ -44,7 +43,7 @@ final class FrameRelay {
     private record Early(ByteBuf data, Http2Headers trailers, boolean endStream) {
     }
 
-    FrameRelay(FrameFront front, FrameFront.Route route, FrameLink client, Http2Stream clientStream,
+    FrameRelay(FrameFront front, FrameFront.Route route, FrameLink client, FrameLink.Stream clientStream,
             Http2Headers requestHeaders, boolean endStream, long startNanos) {
         this.front = front;
         this.route = route;
@@ -71,36 +70,37 @@ final class FrameRelay {
             releaseEarly();
             return true;
         }
-        int id = link.connection().local().incrementAndGetNextStreamId();
-        if (id < 0) {
+        if (link.idsUsedUp()) {
             return false;
         }
-        if (!link.connection().local().canOpenStream()) {
-            failUnavailable("cri-shim: " + route.backend().describe() + " has "
-                    + link.connection().local().numActiveStreams() + " calls open, as many as it accepts");
-            return true;
-        }
-        Http2Headers h = requestHeaders;
-        requestHeaders = null;
-        link.sendHeaders(id, h, requestHeadersEnd);
-        Http2Stream created = link.connection().stream(id);
+        FrameLink.Stream created = link.openStream(this, requestHeaders, requestHeadersEnd);
         if (created == null) {
-            failUnavailable("cri-shim: " + route.backend().describe() + " refused a new call");
+            if (link.idsUsedUp()) {
+                return false;
+            }
+            failUnavailable("cri-shim: " + route.backend().describe() + " has " + link.localStreams()
+                    + " calls open, as many as it accepts");
             return true;
         }
+        requestHeaders = null;
         backend = link;
         backendStream = created;
-        link.bind(backendStream, this);
         if (early != null) {
-            while (!early.isEmpty()) {
-                Early e = early.poll();
+            ArrayDeque<Early> frames = early;
+            early = null;
+            while (!frames.isEmpty()) {
+                Early e = frames.poll();
                 if (e.data() != null) {
-                    forwardRequestData(e.data(), e.endStream());
+                    if (backendStream.writable()) {
+                        backend.sendData(backendStream, e.data(), e.endStream(), client, clientStream);
+                    } else {
+                        client.consumed(clientStream, e.data().readableBytes());
+                        e.data().release();
+                    }
                 } else {
-                    link.sendHeaders(id, e.trailers(), e.endStream());
+                    backend.sendHeaders(backendStream, e.trailers(), e.endStream());
                 }
             }
-            early = null;
         }
         return true;
     }
@@ -118,29 +118,25 @@ final class FrameRelay {
                 early().add(new Early(data.retain(), null, endStream));
                 return 0;
             }
-            if (clientGone || !backendWritable()) {
+            if (clientGone || !backendStream.writable()) {
                 return n;
             }
             // Also after the response ended: the rest of the request, END_STREAM included, closes
             // the runtime's stream (a runtime that answered early and does not reset would keep it).
-            forwardRequestData(data.retain(), endStream);
+            backend.sendData(backendStream, data.retain(), endStream, client, clientStream);
             return 0;
         }
-        if (finished() || !clientWritable()) {
+        if (finished() || !clientStream.writable()) {
             return n;
         }
-        client.sendData(clientStream.id(), data.retain(), endStream)
-                .addListener(f -> backend.consumed(backendStream, n));
         if (endStream) {
-            responseEnded = true;
+            responseEnded = true; // first: ending the client's stream reports its close here
+        }
+        client.sendData(clientStream, data.retain(), endStream, backend, backendStream);
+        if (endStream) {
             report(Status.Code.INTERNAL, "response ended without a grpc-status", CallOutcome.Origin.UPSTREAM);
         }
         return 0;
-    }
-
-    private void forwardRequestData(ByteBuf data, boolean endStream) {
-        int n = data.readableBytes();
-        backend.sendData(backendStream.id(), data, endStream).addListener(f -> client.consumed(clientStream, n));
     }
 
     /** HEADERS read on {@code from}: request trailers, response headers or response trailers. */
@@ -150,21 +146,21 @@ final class FrameRelay {
                 if (!finished()) {
                     early().add(new Early(null, headers, endStream));
                 }
-            } else if (!clientGone && backendWritable()) {
-                backend.sendHeaders(backendStream.id(), headers, endStream);
+            } else if (!clientGone && backendStream.writable()) {
+                backend.sendHeaders(backendStream, headers, endStream);
             }
             return;
         }
-        if (finished() || !clientWritable()) {
+        if (finished() || !clientStream.writable()) {
             return;
         }
         responseHeadersSent = true;
-        client.sendHeaders(clientStream.id(), headers, endStream);
         if (endStream) {
-            responseEnded = true;
-            if (route.observed()) {
-                reportTrailers(headers);
-            }
+            responseEnded = true; // first: ending the client's stream reports its close here
+        }
+        client.sendHeaders(clientStream, headers, endStream);
+        if (endStream && route.observed()) {
+            reportTrailers(headers);
         }
     }
 
@@ -174,8 +170,8 @@ final class FrameRelay {
             boolean wasOpen = !finished();
             clientGone = true;
             releaseEarly();
-            if (backendStream != null && backendStream.state() != Http2Stream.State.CLOSED) {
-                backend.sendReset(backendStream.id(), errorCode);
+            if (backendStream != null && !backendStream.finished()) {
+                backend.sendReset(backendStream, errorCode);
             }
             if (wasOpen) {
                 report(clientResetCode(), "the client cancelled the call", CallOutcome.Origin.CLIENT);
@@ -189,8 +185,8 @@ final class FrameRelay {
             return;
         }
         responseEnded = true;
-        if (clientWritable()) {
-            client.sendReset(clientStream.id(), errorCode);
+        if (clientStream.writable()) {
+            client.sendReset(clientStream, errorCode);
         }
         Status.Code code = resetCode(errorCode);
         report(code == Status.Code.CANCELLED && deadlinePassed() ? Status.Code.DEADLINE_EXCEEDED : code,
@@ -206,8 +202,8 @@ final class FrameRelay {
             }
             clientGone = true;
             releaseEarly();
-            if (backendStream != null && backendStream.state() != Http2Stream.State.CLOSED) {
-                backend.sendReset(backendStream.id(), Http2Error.CANCEL.code());
+            if (backendStream != null && !backendStream.finished()) {
+                backend.sendReset(backendStream, Http2Error.CANCEL.code());
             }
             return;
         }
@@ -227,29 +223,18 @@ final class FrameRelay {
             return;
         }
         responseEnded = true;
-        if (clientWritable()) {
+        if (clientStream.writable()) {
             Http2Headers t = new DefaultHttp2Headers();
             if (!responseHeadersSent) {
                 t.status("200").set("content-type", "application/grpc");
             }
             t.set("grpc-status", "14").set("grpc-message", GrpcHeaders.percentEncode(message));
-            client.sendHeaders(clientStream.id(), t, true);
+            client.sendHeaders(clientStream, t, true);
         }
-        if (backendStream != null && backendStream.state() != Http2Stream.State.CLOSED) {
-            backend.sendReset(backendStream.id(), Http2Error.CANCEL.code());
+        if (backendStream != null && !backendStream.finished()) {
+            backend.sendReset(backendStream, Http2Error.CANCEL.code());
         }
         report(Status.Code.UNAVAILABLE, message, CallOutcome.Origin.TRANSPORT);
-    }
-
-    /** Whether the runtime's stream still takes request frames from us. */
-    private boolean backendWritable() {
-        Http2Stream.State s = backendStream.state();
-        return s == Http2Stream.State.OPEN || s == Http2Stream.State.HALF_CLOSED_REMOTE;
-    }
-
-    private boolean clientWritable() {
-        Http2Stream.State s = clientStream.state();
-        return s == Http2Stream.State.OPEN || s == Http2Stream.State.HALF_CLOSED_REMOTE;
     }
 
     private ArrayDeque<Early> early() {
