@@ -114,6 +114,43 @@ class FrameFrontTest {
         org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> front.openRuntimeStreams() == 0);
     }
 
+    /**
+     * A client that sends past the stream window the shim granted (here while the runtime reads
+     * nothing, so nothing is acknowledged) gets RST_STREAM(FLOW_CONTROL_ERROR): the shim holds no more
+     * than it granted, resets the runtime's stream and goes on serving.
+     */
+    @Test
+    void aClientThatSendsPastItsWindowIsResetAndTheShimGoesOn() throws Exception {
+        shimBeforeTheRawRuntime("interceptors: []\n");
+        try (RawClient c = new RawClient(h.socket("shim"))) {
+            c.headers(1, "/runtime.v1.RuntimeService/Hold", false);
+            byte[] chunk = new byte[16 * 1024];
+            for (int sent = 0; sent <= FrameLink.STREAM_WINDOW; sent += chunk.length) {
+                c.data(1, chunk, false);
+            }
+            assertThat(c.awaitReset(1)).isEqualTo(Http2Error.FLOW_CONTROL_ERROR.code());
+        }
+        FrameFront front = h.shim.frameFront().orElseThrow();
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> front.openRuntimeStreams() == 0);
+        callTheRawRuntimeAgain(CriMethods.IMAGE_FS_INFO.fullName());
+    }
+
+    /** Bytes that are not HTTP/2 (an HTTP/1.1 request) close only their own connection. */
+    @Test
+    void aClientThatDoesNotSpeakHttp2IsDisconnectedAlone() throws Exception {
+        shimBeforeTheRawRuntime("interceptors: []\n");
+        try (var ch = java.nio.channels.SocketChannel.open(java.net.UnixDomainSocketAddress.of(h.socket("shim")))) {
+            ch.write(java.nio.ByteBuffer.wrap("GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII)));
+            java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(4096);
+            org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(10), () -> {
+                while (ch.read(buf) >= 0) {
+                    buf.clear(); // the shim's SETTINGS and GOAWAY, then the end
+                }
+            });
+        }
+        callTheRawRuntimeAgain(CriMethods.IMAGE_FS_INFO.fullName());
+    }
+
     @Test
     void aRuntimeResetIsPassedOnAndCountedWithItsCode() throws Exception {
         shimBeforeTheRawRuntime("interceptors: [{type: metrics}]\n");
@@ -183,6 +220,88 @@ class FrameFrontTest {
         }
     }
 
+    private void callTheRawRuntimeAgain(String method) {
+        MethodDescriptor<byte[], byte[]> m = ShimHarness.rawMethod(method, MethodDescriptor.MethodType.UNARY);
+        byte[] answer = ClientCalls.blockingUnaryCall(h.channel, m,
+                CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), new byte[] {1, 2, 3});
+        assertThat(new String(answer, StandardCharsets.US_ASCII)).isEqualTo("answer");
+    }
+
+    /**
+     * An HTTP/2 client on raw frames over a blocking unix socket: it sends what it is told, whatever
+     * the windows, and reads frames only when asked.
+     */
+    private static final class RawClient implements AutoCloseable {
+        private final java.nio.channels.SocketChannel ch;
+        private final io.grpc.netty.shaded.io.netty.handler.codec.http2.DefaultHttp2HeadersEncoder hpack =
+                new io.grpc.netty.shaded.io.netty.handler.codec.http2.DefaultHttp2HeadersEncoder();
+
+        RawClient(Path socket) throws Exception {
+            ch = java.nio.channels.SocketChannel.open(java.net.UnixDomainSocketAddress.of(socket));
+            write(Unpooled.wrappedBuffer(io.grpc.netty.shaded.io.netty.handler.codec.http2.Http2CodecUtil
+                    .connectionPrefaceBuf()));
+            frame(4, 0, 0, Unpooled.EMPTY_BUFFER); // SETTINGS, none changed
+        }
+
+        void headers(int stream, String path, boolean end) throws Exception {
+            Http2Headers h = new DefaultHttp2Headers().method("POST").scheme("http").path(path)
+                    .authority("localhost").set("content-type", "application/grpc").set("te", "trailers");
+            ByteBuf block = Unpooled.buffer();
+            hpack.encodeHeaders(stream, h, block);
+            frame(1, 0x4 | (end ? 0x1 : 0), stream, block);
+        }
+
+        void data(int stream, byte[] bytes, boolean end) throws Exception {
+            frame(0, end ? 0x1 : 0, stream, Unpooled.wrappedBuffer(bytes));
+        }
+
+        /** Reads frames until an RST_STREAM for {@code stream}; returns its error code. */
+        long awaitReset(int stream) {
+            return org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(10), () -> {
+                while (true) {
+                    java.nio.ByteBuffer head = readFully(9);
+                    int length = ((head.get(0) & 0xff) << 16) | ((head.get(1) & 0xff) << 8) | (head.get(2) & 0xff);
+                    int type = head.get(3);
+                    int id = head.getInt(5) & 0x7fffffff;
+                    java.nio.ByteBuffer payload = readFully(length);
+                    if (type == 3 && id == stream) {
+                        return payload.getInt(0) & 0xffffffffL;
+                    }
+                }
+            });
+        }
+
+        private java.nio.ByteBuffer readFully(int n) throws java.io.IOException {
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(n);
+            while (b.hasRemaining()) {
+                if (ch.read(b) < 0) {
+                    throw new java.io.EOFException("the shim closed the connection");
+                }
+            }
+            return b.flip();
+        }
+
+        private void frame(int type, int flags, int stream, ByteBuf payload) throws Exception {
+            ByteBuf f = Unpooled.buffer(9 + payload.readableBytes());
+            f.writeMedium(payload.readableBytes()).writeByte(type).writeByte(flags).writeInt(stream).writeBytes(payload);
+            payload.release();
+            write(f);
+        }
+
+        private void write(ByteBuf b) throws Exception {
+            java.nio.ByteBuffer nio = b.nioBuffer();
+            while (nio.hasRemaining()) {
+                ch.write(nio);
+            }
+            b.release();
+        }
+
+        @Override
+        public void close() throws Exception {
+            ch.close();
+        }
+    }
+
     private void startRawRuntime(Path socket) {
         rawLoop = UdsChannels.newEventLoopGroup(1, "raw-runtime");
         rawServer = new ServerBootstrap().group(rawLoop).channel(EpollServerDomainSocketChannel.class)
@@ -197,6 +316,8 @@ class FrameFrontTest {
 
     /** The raw runtime's connection handler. */
     private static final class RawRuntime extends Http2ConnectionHandler {
+        private final java.util.Set<Integer> held = new java.util.HashSet<>();
+
         RawRuntime(io.grpc.netty.shaded.io.netty.handler.codec.http2.Http2ConnectionDecoder decoder,
                 io.grpc.netty.shaded.io.netty.handler.codec.http2.Http2ConnectionEncoder encoder,
                 io.grpc.netty.shaded.io.netty.handler.codec.http2.Http2Settings settings) {
@@ -205,6 +326,10 @@ class FrameFrontTest {
                 @Override
                 public void onHeadersRead(ChannelHandlerContext ctx, int streamId, Http2Headers headers, int padding,
                         boolean endOfStream) {
+                    if (headers.path().toString().endsWith("/Hold")) {
+                        held.add(streamId); // neither answered nor read: its window fills
+                        return;
+                    }
                     boolean reset = !headers.path().toString().endsWith("/ImageFsInfo");
                     if (headers.path().toString().endsWith("/Status")) {
                         encoder().writeRstStream(ctx, streamId, Http2Error.ENHANCE_YOUR_CALM.code(), ctx.newPromise());
@@ -234,7 +359,7 @@ class FrameFrontTest {
                 @Override
                 public int onDataRead(ChannelHandlerContext ctx, int streamId, ByteBuf data, int padding,
                         boolean endOfStream) {
-                    return data.readableBytes() + padding;
+                    return held.contains(streamId) ? 0 : data.readableBytes() + padding;
                 }
             });
         }
