@@ -55,6 +55,14 @@ final class FrameLink extends ChannelDuplexHandler implements Http2FrameListener
     /** Largest header block accepted, as the gRPC server allows (grpc-message can be long). */
     static final int MAX_HEADER_LIST = 1024 * 1024;
     private static final int DEFAULT_WINDOW = Http2CodecUtil.DEFAULT_WINDOW_SIZE;
+    /** Empty DATA frames in a row (without END_STREAM) a stream may send, as Netty's own default. */
+    static final int MAX_CONSECUTIVE_EMPTY_DATA = 2;
+    /**
+     * Answers of our own (SETTINGS and PING acknowledgements, resets) that may pile up while the
+     * peer does not read, as Netty's own default: a peer that floods and never reads is cut off
+     * instead of growing the shim's memory.
+     */
+    static final int MAX_QUEUED_CONTROL_FRAMES = 10_000;
     private static final Logger log = LoggerFactory.getLogger(FrameLink.class);
 
     /**
@@ -68,8 +76,7 @@ final class FrameLink extends ChannelDuplexHandler implements Http2FrameListener
         int sendWindow;
         int recvWindow = STREAM_WINDOW;
         int unacked;
-        int received;
-        int consumed;
+        int emptyFrames;
         boolean localEnded;
         boolean remoteEnded;
         boolean closed;
@@ -91,7 +98,7 @@ final class FrameLink extends ChannelDuplexHandler implements Http2FrameListener
 
         /** Whether both sides have ended it (or it was reset): nothing more goes either way. */
         boolean finished() {
-            return closed || (localEnded && remoteEnded);
+            return closed || (localEnded && remoteEnded && pending == null);
         }
     }
 
@@ -130,6 +137,7 @@ final class FrameLink extends ChannelDuplexHandler implements Http2FrameListener
     private int localStreams;
     private boolean goAwayReceived;
     private boolean goAwaySent;
+    private int queuedControlFrames;
     private boolean dirty;
     private boolean retired;
     private ChannelPromise closePromise;
@@ -279,7 +287,7 @@ final class FrameLink extends ChannelDuplexHandler implements Http2FrameListener
         if (n > 0 && allowed <= 0) {
             return data;
         }
-        int take = Math.min(n, allowed);
+        int take = n == 0 ? 0 : Math.min(n, allowed); // an empty frame (END_STREAM) takes no window
         boolean all = take == n;
         ByteBuf part = all ? data : data.readRetainedSlice(take);
         s.sendWindow -= take;
@@ -360,17 +368,14 @@ final class FrameLink extends ChannelDuplexHandler implements Http2FrameListener
 
     /**
      * Returns {@code bytes} of {@code s}'s inbound DATA to the peer's windows: a WINDOW_UPDATE for
-     * the stream and for the connection once half a window is owed.
+     * the stream (while open) and for the connection once half a window is owed. Every byte read is
+     * returned exactly once, whether it was written on, dropped, or its stream closed meanwhile.
      */
     void consumed(Stream s, int bytes) {
         if (bytes <= 0 || ctx == null || !ctx.channel().isActive()) {
             return;
         }
-        if (s != null) {
-            if (s.closed) {
-                return; // what it owed went back to the connection when it closed
-            }
-            s.consumed += bytes;
+        if (s != null && !s.closed) {
             if (!s.remoteEnded) {
                 s.unacked += bytes;
                 if (s.unacked >= STREAM_WINDOW / 2) {
@@ -404,6 +409,19 @@ final class FrameLink extends ChannelDuplexHandler implements Http2FrameListener
         dirty = false;
         if (ctx != null && ctx.channel().isActive()) {
             ctx.flush();
+        }
+    }
+
+    /**
+     * Counts an answer of our own written while the socket does not drain; past the limit the peer
+     * is flooding without reading and the connection is closed.
+     */
+    private void controlFrameWritten() throws Http2Exception {
+        if (ctx.channel().isWritable()) {
+            queuedControlFrames = 0;
+        } else if (++queuedControlFrames > MAX_QUEUED_CONTROL_FRAMES) {
+            throw Http2Exception.connectionError(Http2Error.ENHANCE_YOUR_CALM,
+                    "more than %d control frames queued while the peer does not read", MAX_QUEUED_CONTROL_FRAMES);
         }
     }
 
@@ -441,12 +459,9 @@ final class FrameLink extends ChannelDuplexHandler implements Http2FrameListener
             }
             s.pending = null;
         }
-        // What the peer sent on it and nobody took goes back to the connection window now.
-        int owed = s.received - s.consumed;
-        s.consumed = s.received;
-        if (owed > 0) {
-            returnToConnection(owed);
-        }
+        // Nothing is returned to the connection window here: every byte read was either consumed
+        // at once or handed to the relay, which acknowledges it once written or dropped (also after
+        // this close), so bytes still queued on the other side keep counting against the sender.
         if (s.relay != null) {
             s.relay.streamClosed(this);
         }
@@ -462,6 +477,15 @@ final class FrameLink extends ChannelDuplexHandler implements Http2FrameListener
     }
 
     // ---- channel events ----
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        reader.close();
+        if (cumulation != null) {
+            cumulation.release();
+            cumulation = null;
+        }
+    }
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
@@ -522,9 +546,7 @@ final class FrameLink extends ChannelDuplexHandler implements Http2FrameListener
                 cumulation.skipBytes(n);
                 prefaceRead = true;
             }
-            reader.readFrame(ctx, cumulation, this);
-        } catch (Http2Exception.StreamException e) {
-            streamError(e.streamId(), e);
+            readFrames(ctx);
         } catch (Http2Exception e) {
             connectionError(e);
         } catch (RuntimeException e) {
@@ -536,6 +558,26 @@ final class FrameLink extends ChannelDuplexHandler implements Http2FrameListener
             } else if (cumulation != null && cumulation.refCnt() == 1) {
                 // Only when no relayed DATA slice still points into it: discarding moves the bytes.
                 cumulation.discardSomeReadBytes();
+            }
+        }
+    }
+
+    /**
+     * Reads every whole frame in the cumulation; a stream error resets that stream and reading goes
+     * on with the next frame (frames of other streams in the same read must not wait for the next
+     * read). Connection errors propagate.
+     */
+    private void readFrames(ChannelHandlerContext ctx) throws Http2Exception {
+        while (cumulation.isReadable()) {
+            int before = cumulation.readerIndex();
+            try {
+                reader.readFrame(ctx, cumulation, this);
+                return; // it stops only when what is left is not a whole frame
+            } catch (Http2Exception.StreamException e) {
+                streamError(e.streamId(), e);
+                if (cumulation.readerIndex() == before || !ctx.channel().isActive()) {
+                    return;
+                }
             }
         }
     }
@@ -571,10 +613,16 @@ final class FrameLink extends ChannelDuplexHandler implements Http2FrameListener
                 cumulation.release();
                 cumulation = null;
             }
+            reader.close(); // a header block cut short by the close holds a buffer
             for (Stream s : new ArrayList<>(streams.values())) {
                 close(s); // their relays end the other side
             }
+            // What waited for this socket to drain never leaves: its senders get their window back.
+            List<Ack> dropped = new ArrayList<>(acksAfterDrain);
             acksAfterDrain.clear();
+            for (Ack a : dropped) {
+                a.link().consumed(a.stream(), a.bytes());
+            }
             if (forcedClose != null) {
                 forcedClose.cancel(false);
             }
@@ -620,11 +668,20 @@ final class FrameLink extends ChannelDuplexHandler implements Http2FrameListener
 
     private void finishClose() {
         ChannelPromise p = closePromise;
+        closePromise = null;
         if (forcedClose != null) {
             forcedClose.cancel(false);
+            forcedClose = null;
+        }
+        if (p == null || p.isDone()) {
+            return;
+        }
+        if (!ctx.channel().isActive()) {
+            ctx.close(p);
+            return;
         }
         ctx.flush();
-        ctx.close(p == null ? ctx.newPromise() : p);
+        ctx.close(p);
     }
 
     /** Why the connection failed, if it did: what the operator sees when a backend connection is lost. */
@@ -644,10 +701,14 @@ final class FrameLink extends ChannelDuplexHandler implements Http2FrameListener
         ctx.close();
     }
 
-    private void streamError(int streamId, Http2Exception e) {
+    private void streamError(int streamId, Http2Exception e) throws Http2Exception {
+        if (server && (streamId & 1) == 1 && streamId > lastPeerStreamId) {
+            lastPeerStreamId = streamId; // its HEADERS failed before a stream existed: its late frames are dropped
+        }
         Stream s = streams.get(streamId);
         writer.writeRstStream(ctx, streamId, e.error().code(), ctx.voidPromise());
         front.markDirty(this);
+        controlFrameWritten();
         if (s != null) {
             if (s.relay != null) {
                 s.relay.reset(this, Http2Error.CANCEL.code());
@@ -675,12 +736,18 @@ final class FrameLink extends ChannelDuplexHandler implements Http2FrameListener
             return n;
         }
         s.recvWindow -= n;
-        s.received += n;
         if (s.recvWindow < 0) {
             throw Http2Exception.streamError(streamId, Http2Error.FLOW_CONTROL_ERROR, "stream window exceeded");
         }
         if (padding > 0) {
             consumed(s, padding);
+        }
+        if (data.isReadable() || endOfStream) {
+            s.emptyFrames = 0;
+        } else if (++s.emptyFrames > MAX_CONSECUTIVE_EMPTY_DATA) {
+            // Each costs a read and a relayed frame and carries nothing: a peer looping on them is broken.
+            throw Http2Exception.connectionError(Http2Error.ENHANCE_YOUR_CALM,
+                    "more than %d empty DATA frames in a row on stream %d", MAX_CONSECUTIVE_EMPTY_DATA, streamId);
         }
         if (endOfStream) {
             s.remoteEnded = true; // first, so the relay sees the stream ended by the peer
@@ -736,6 +803,7 @@ final class FrameLink extends ChannelDuplexHandler implements Http2FrameListener
         if (goAwaySent) {
             writer.writeRstStream(ctx, streamId, Http2Error.REFUSED_STREAM.code(), ctx.voidPromise());
             front.markDirty(this);
+            controlFrameWritten();
             return;
         }
         Stream created = new Stream(streamId, peerInitialWindow);
@@ -774,6 +842,12 @@ final class FrameLink extends ChannelDuplexHandler implements Http2FrameListener
         Integer window = settings.initialWindowSize();
         if (window != null) {
             int delta = window - peerInitialWindow;
+            for (Stream s : streams.values()) {
+                if ((long) s.sendWindow + delta > Http2CodecUtil.MAX_INITIAL_WINDOW_SIZE) {
+                    throw Http2Exception.connectionError(Http2Error.FLOW_CONTROL_ERROR,
+                            "SETTINGS_INITIAL_WINDOW_SIZE overflows stream %d's window", s.id);
+                }
+            }
             peerInitialWindow = window;
             for (Stream s : streams.values()) {
                 s.sendWindow += delta;
@@ -795,6 +869,7 @@ final class FrameLink extends ChannelDuplexHandler implements Http2FrameListener
         // refuse for that one stream, where failing our write would close the whole connection.
         writer.writeSettingsAck(ctx, ctx.voidPromise());
         front.markDirty(this);
+        controlFrameWritten();
         if (window != null) {
             drainAll();
         }
@@ -805,8 +880,9 @@ final class FrameLink extends ChannelDuplexHandler implements Http2FrameListener
     }
 
     @Override
-    public void onPingRead(ChannelHandlerContext ctx, long data) {
+    public void onPingRead(ChannelHandlerContext ctx, long data) throws Http2Exception {
         writer.writePing(ctx, true, data, ctx.voidPromise());
+        controlFrameWritten();
         // flushed with this read's end, after the frames relayed from it
     }
 

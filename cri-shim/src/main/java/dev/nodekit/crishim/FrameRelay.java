@@ -248,6 +248,7 @@ final class FrameRelay {
         if (early != null) {
             for (Early e : early) {
                 if (e.data() != null) {
+                    client.consumed(clientStream, e.data().readableBytes()); // the client's window comes back
                     e.data().release();
                 }
             }

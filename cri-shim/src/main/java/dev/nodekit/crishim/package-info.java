@@ -189,9 +189,14 @@
  *       limit). The latency the metrics record for a relayed call runs from its HEADERS to its
  *       trailers, both as the shim read them.</li>
  *   <li>Frames: the connection layer enforces the windows it grants, stream-id order, the client
- *       preface and a 1 MiB header list; it does not time out a SETTINGS the peer never
- *       acknowledges, sends no keepalive PING (a unix socket is closed when its peer dies) and
- *       ignores PRIORITY. The peer's header list limit is left to the peer to enforce per stream.</li>
+ *       preface, a 1 MiB header list, at most 2 empty DATA frames in a row and at most 10,000 of
+ *       its own answers (PING and SETTINGS acknowledgements, resets) queued on a peer that does not
+ *       read, as Netty's handler did. A stream error resets that stream only; the frames behind it in
+ *       the same read are served. It advertises no limit on concurrent streams and has no
+ *       rapid-reset limit (kubelet cancels probes; the socket is 0660), does not time out a SETTINGS
+ *       the peer never acknowledges, sends no keepalive PING (a unix socket is closed when its peer
+ *       dies) and ignores PRIORITY. The peer's header list limit is left to the peer to enforce per
+ *       stream. A queued DATA frame keeps the read buffer it came in alive until it is written.</li>
  * </ul>
  */
 package dev.nodekit.crishim;
