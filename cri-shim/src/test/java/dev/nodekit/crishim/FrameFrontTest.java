@@ -128,10 +128,31 @@ class FrameFrontTest {
             for (int sent = 0; sent <= FrameLink.STREAM_WINDOW; sent += chunk.length) {
                 c.data(1, chunk, false);
             }
-            assertThat(c.awaitReset(1)).isEqualTo(Http2Error.FLOW_CONTROL_ERROR.code());
+            c.send();
+            assertThat(c.awaitResetAndEnds(1).resets()).containsEntry(1, Http2Error.FLOW_CONTROL_ERROR.code());
         }
         FrameFront front = h.shim.frameFront().orElseThrow();
         org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> front.openRuntimeStreams() == 0);
+        callTheRawRuntimeAgain(CriMethods.IMAGE_FS_INFO.fullName());
+    }
+
+    /**
+     * A stream error (a connection-specific header, which HTTP/2 forbids) resets that stream only:
+     * its DATA that follows is dropped, and another call in the same socket read is answered.
+     */
+    @Test
+    void aStreamErrorResetsThatStreamAndTheCallsBehindItInTheSameReadAreServed() throws Exception {
+        shimBeforeTheRawRuntime("interceptors: []\n");
+        try (RawClient c = new RawClient(h.socket("shim"))) {
+            c.headers(1, "/" + CriMethods.IMAGE_FS_INFO.fullName(), false, "connection", "close");
+            c.data(1, new byte[] {0, 0, 0, 0, 0}, true);
+            c.headers(3, "/" + CriMethods.IMAGE_FS_INFO.fullName(), false);
+            c.data(3, new byte[] {0, 0, 0, 0, 0}, true);
+            c.send(); // one write: the shim reads all four frames at once
+            RawClient.Seen seen = c.awaitResetAndEnds(1, 3);
+            assertThat(seen.resets()).containsEntry(1, Http2Error.PROTOCOL_ERROR.code()).doesNotContainKey(3);
+            assertThat(seen.ended()).contains(3);
+        }
         callTheRawRuntimeAgain(CriMethods.IMAGE_FS_INFO.fullName());
     }
 
@@ -236,38 +257,63 @@ class FrameFrontTest {
         private final io.grpc.netty.shaded.io.netty.handler.codec.http2.DefaultHttp2HeadersEncoder hpack =
                 new io.grpc.netty.shaded.io.netty.handler.codec.http2.DefaultHttp2HeadersEncoder();
 
-        RawClient(Path socket) throws Exception {
-            ch = java.nio.channels.SocketChannel.open(java.net.UnixDomainSocketAddress.of(socket));
-            write(Unpooled.wrappedBuffer(io.grpc.netty.shaded.io.netty.handler.codec.http2.Http2CodecUtil
-                    .connectionPrefaceBuf()));
-            frame(4, 0, 0, Unpooled.EMPTY_BUFFER); // SETTINGS, none changed
+        private final ByteBuf out = Unpooled.buffer();
+
+        /** What came back: RST_STREAM codes by stream, and the streams the shim ended (END_STREAM). */
+        record Seen(java.util.Map<Integer, Long> resets, java.util.Set<Integer> ended) {
         }
 
-        void headers(int stream, String path, boolean end) throws Exception {
-            Http2Headers h = new DefaultHttp2Headers().method("POST").scheme("http").path(path)
+        RawClient(Path socket) throws Exception {
+            ch = java.nio.channels.SocketChannel.open(java.net.UnixDomainSocketAddress.of(socket));
+            out.writeBytes(io.grpc.netty.shaded.io.netty.handler.codec.http2.Http2CodecUtil.connectionPrefaceBuf());
+            frame(4, 0, 0, Unpooled.EMPTY_BUFFER); // SETTINGS, none changed
+            send();
+        }
+
+        /** Queues a HEADERS frame for {@code path} with {@code extra} name/value pairs; {@link #send} writes. */
+        void headers(int stream, String path, boolean end, String... extra) throws Exception {
+            Http2Headers h = new DefaultHttp2Headers(false).method("POST").scheme("http").path(path)
                     .authority("localhost").set("content-type", "application/grpc").set("te", "trailers");
+            for (int i = 0; i + 1 < extra.length; i += 2) {
+                h.add(extra[i], extra[i + 1]);
+            }
             ByteBuf block = Unpooled.buffer();
             hpack.encodeHeaders(stream, h, block);
             frame(1, 0x4 | (end ? 0x1 : 0), stream, block);
+        }
+
+        /** Writes what was queued, in one write. */
+        void send() throws Exception {
+            java.nio.ByteBuffer nio = out.nioBuffer();
+            while (nio.hasRemaining()) {
+                ch.write(nio);
+            }
+            out.clear();
         }
 
         void data(int stream, byte[] bytes, boolean end) throws Exception {
             frame(0, end ? 0x1 : 0, stream, Unpooled.wrappedBuffer(bytes));
         }
 
-        /** Reads frames until an RST_STREAM for {@code stream}; returns its error code. */
-        long awaitReset(int stream) {
+        /** Reads frames until each of {@code streams} was reset or ended by the shim. */
+        Seen awaitResetAndEnds(int... streams) {
             return org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(10), () -> {
-                while (true) {
+                java.util.Map<Integer, Long> resets = new java.util.HashMap<>();
+                java.util.Set<Integer> ended = new java.util.HashSet<>();
+                while (!java.util.Arrays.stream(streams).allMatch(s -> resets.containsKey(s) || ended.contains(s))) {
                     java.nio.ByteBuffer head = readFully(9);
                     int length = ((head.get(0) & 0xff) << 16) | ((head.get(1) & 0xff) << 8) | (head.get(2) & 0xff);
                     int type = head.get(3);
+                    int flags = head.get(4);
                     int id = head.getInt(5) & 0x7fffffff;
                     java.nio.ByteBuffer payload = readFully(length);
-                    if (type == 3 && id == stream) {
-                        return payload.getInt(0) & 0xffffffffL;
+                    if (type == 3) {
+                        resets.put(id, payload.getInt(0) & 0xffffffffL);
+                    } else if ((type == 0 || type == 1) && (flags & 0x1) != 0) {
+                        ended.add(id);
                     }
                 }
+                return new Seen(resets, ended);
             });
         }
 
@@ -281,19 +327,9 @@ class FrameFrontTest {
             return b.flip();
         }
 
-        private void frame(int type, int flags, int stream, ByteBuf payload) throws Exception {
-            ByteBuf f = Unpooled.buffer(9 + payload.readableBytes());
-            f.writeMedium(payload.readableBytes()).writeByte(type).writeByte(flags).writeInt(stream).writeBytes(payload);
+        private void frame(int type, int flags, int stream, ByteBuf payload) {
+            out.writeMedium(payload.readableBytes()).writeByte(type).writeByte(flags).writeInt(stream).writeBytes(payload);
             payload.release();
-            write(f);
-        }
-
-        private void write(ByteBuf b) throws Exception {
-            java.nio.ByteBuffer nio = b.nioBuffer();
-            while (nio.hasRemaining()) {
-                ch.write(nio);
-            }
-            b.release();
         }
 
         @Override
