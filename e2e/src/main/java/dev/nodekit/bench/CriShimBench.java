@@ -82,6 +82,10 @@ public final class CriShimBench implements Callable<Integer> {
     @Option(names = "--list-calls", description = "ListContainers calls per target per round (default: ${DEFAULT-VALUE}).")
     int listCalls = 100;
 
+    @Option(names = "--warmup-calls", description = "Version calls per target before measuring, and a quarter as many "
+            + "ListContainers: the shim runs for days, and its JIT settles after some 10-20k calls (default: ${DEFAULT-VALUE}).")
+    int warmupCalls = 20_000;
+
     @Option(names = "--callers", description = "Concurrent callers in the throughput phase (default: ${DEFAULT-VALUE}).")
     int callers = 16;
 
@@ -172,12 +176,12 @@ public final class CriShimBench implements Callable<Integer> {
             }
 
             // warm-up: JIT on all sides (C2 compiles the relay paths after ~10k calls), connections up
-            for (int i = 0; i < 5000; i++) {
+            for (int i = 0; i < warmupCalls; i++) {
                 for (var t : targets) {
                     t.version(VersionRequest.getDefaultInstance());
                 }
             }
-            for (int i = 0; i < 1500; i++) {
+            for (int i = 0; i < warmupCalls / 4; i++) {
                 for (var t : targets) {
                     t.listContainers(ListContainersRequest.getDefaultInstance());
                 }
@@ -226,10 +230,12 @@ public final class CriShimBench implements Callable<Integer> {
                     .target("nodekit cri-shim (separate JVM, bin/nodekit defaults, chain [metrics], passThrough: frames; "
                             + "grpc_* figures: the same shim with passThrough: grpc, same run)")
                     .peer(v.getRuntimeName() + " " + v.getRuntimeVersion() + " directly, same client, same run")
-                    .notes(String.format(Locale.ROOT, "%d containers listed (%d bytes per ListContainers answer); %d rounds "
-                            + "x (%d Version + %d ListContainers) per target, alternating order; throughput: %d callers "
-                            + "x %d s per phase; client: grpc-java blocking stubs in the bench JVM.",
-                            listed, listBytes, rounds, versionCalls, listCalls, callers, throughputSeconds))
+                    .notes(String.format(Locale.ROOT, "%d containers listed (%d bytes per ListContainers answer); warm-up "
+                            + "%d Version + %d ListContainers per target; %d rounds x (%d Version + %d ListContainers) per "
+                            + "target, alternating order; throughput: %d callers x %d s per phase; client: grpc-java "
+                            + "blocking stubs in the bench JVM.",
+                            listed, listBytes, warmupCalls, warmupCalls / 4, rounds, versionCalls, listCalls, callers,
+                            throughputSeconds))
                     .figure("containers_listed", listed)
                     .figure("list_response_bytes", listBytes)
                     .figure("version_direct_p50_ms", versionDirect.p50Ms())
@@ -293,11 +299,12 @@ public final class CriShimBench implements Callable<Integer> {
                     listDirect.p99Ms(), listShim.p99Ms());
             System.out.printf(Locale.ROOT, "throughput (%d callers) Version %.0f vs %.0f /s, List %.0f vs %.0f /s; "
                     + "shim CPU %.1f us/Version, %.1f us/List; RSS %.1f MiB (peak %.1f); cold start %.0f ms "
-                    + "(serving %.0f ms after spawn); restart after kill -9 %.0f ms (%.0f ms CPU); with AppCDS %.0f ms "
-                    + "(%.0f ms CPU)%n",
+                    + "(serving %.0f ms after spawn); restart after kill -9 %.0f ms (%.0f ms CPU); %s%n",
                     callers, tvd, tvs.perSecond, tld, tls.perSecond, tvs.shimCpuMicrosPerCall, tls.shimCpuMicrosPerCall,
                     rssKb / 1024.0, hwmKb / 1024.0, coldStartMs, coldSinceSpawnMs, median(restarts), median(restartCpu),
-                    cdsRestarts.isEmpty() ? -1 : median(cdsRestarts), cdsRestartCpu.isEmpty() ? -1 : median(cdsRestartCpu));
+                    cdsRestarts.isEmpty() ? "AppCDS not measured (run through bin/nodekit for the unit's helper)"
+                            : String.format(Locale.ROOT, "with AppCDS %.0f ms (%.0f ms CPU)", median(cdsRestarts),
+                                    median(cdsRestartCpu)));
             System.out.printf(Locale.ROOT, "passThrough: grpc: Version +%.0f us p50, +%.0f us p99; List +%.3f ms p50; "
                     + "throughput Version %.0f /s, List %.0f /s; CPU %.1f us/Version, %.1f us/List; RSS %.1f MiB%n",
                     (versionGrpc.p50Ms() - versionDirect.p50Ms()) * 1000, (versionGrpc.p99Ms() - versionDirect.p99Ms()) * 1000,
