@@ -87,10 +87,6 @@ final class FrameLink extends ChannelDuplexHandler implements Http2FrameListener
             this.sendWindow = sendWindow;
         }
 
-        int id() {
-            return id;
-        }
-
         /** Whether we may still send on it: not ended by us, not reset, not closed. */
         boolean writable() {
             return !closed && !localEnded;
@@ -164,10 +160,6 @@ final class FrameLink extends ChannelDuplexHandler implements Http2FrameListener
         return new FrameLink(front, backend, 30_000);
     }
 
-    boolean isClientSide() {
-        return server;
-    }
-
     ChannelHandlerContext context() {
         return ctx;
     }
@@ -219,10 +211,6 @@ final class FrameLink extends ChannelDuplexHandler implements Http2FrameListener
     /** Whether the stream ids of this connection are used up (a new connection takes new calls). */
     boolean idsUsedUp() {
         return nextStreamId < 0;
-    }
-
-    long peerMaxConcurrentStreams() {
-        return peerMaxConcurrentStreams;
     }
 
     int localStreams() {
