@@ -68,7 +68,7 @@ final class FrameLink extends ChannelDuplexHandler implements Http2FrameListener
     /**
      * One stream of this connection. {@code sendWindow} may go negative when the peer shrinks its
      * initial window; {@code pending} holds, in order, what waits for window (DATA) or behind it
-     * (trailers, a reset).
+     * (trailers).
      */
     static final class Stream {
         final int id;
@@ -466,6 +466,7 @@ final class FrameLink extends ChannelDuplexHandler implements Http2FrameListener
 
     // ---- channel events ----
 
+    /** The channel is gone: the read-side buffers go too (a header block cut short holds one). */
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
         reader.close();
@@ -584,33 +585,31 @@ final class FrameLink extends ChannelDuplexHandler implements Http2FrameListener
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
-        if (ctx.channel().isWritable() && !acksAfterDrain.isEmpty()) {
-            List<Ack> now = new ArrayList<>(acksAfterDrain);
-            acksAfterDrain.clear();
-            for (Ack a : now) {
-                a.link().consumed(a.stream(), a.bytes());
-            }
+        if (ctx.channel().isWritable()) {
+            deliverAcksAfterDrain();
         }
         super.channelWritabilityChanged(ctx);
+    }
+
+    /** Gives the senders of what waited for this socket to drain their window back. */
+    private void deliverAcksAfterDrain() {
+        if (acksAfterDrain.isEmpty()) {
+            return;
+        }
+        List<Ack> now = new ArrayList<>(acksAfterDrain);
+        acksAfterDrain.clear();
+        for (Ack a : now) {
+            a.link().consumed(a.stream(), a.bytes());
+        }
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
         try {
-            if (cumulation != null) {
-                cumulation.release();
-                cumulation = null;
-            }
-            reader.close(); // a header block cut short by the close holds a buffer
             for (Stream s : new ArrayList<>(streams.values())) {
                 close(s); // their relays end the other side
             }
-            // What waited for this socket to drain never leaves: its senders get their window back.
-            List<Ack> dropped = new ArrayList<>(acksAfterDrain);
-            acksAfterDrain.clear();
-            for (Ack a : dropped) {
-                a.link().consumed(a.stream(), a.bytes());
-            }
+            deliverAcksAfterDrain(); // it never leaves now: its senders get their window back
             if (forcedClose != null) {
                 forcedClose.cancel(false);
             }
@@ -664,10 +663,6 @@ final class FrameLink extends ChannelDuplexHandler implements Http2FrameListener
         if (p == null || p.isDone()) {
             return;
         }
-        if (!ctx.channel().isActive()) {
-            ctx.close(p);
-            return;
-        }
         ctx.flush();
         ctx.close(p);
     }
@@ -694,15 +689,20 @@ final class FrameLink extends ChannelDuplexHandler implements Http2FrameListener
             lastPeerStreamId = streamId; // its HEADERS failed before a stream existed: its late frames are dropped
         }
         Stream s = streams.get(streamId);
-        writer.writeRstStream(ctx, streamId, e.error().code(), ctx.voidPromise());
-        front.markDirty(this);
-        controlFrameWritten();
+        writeOwnReset(streamId, e.error());
         if (s != null) {
             if (s.relay != null) {
                 s.relay.reset(this, Http2Error.CANCEL.code());
             }
             close(s);
         }
+    }
+
+    /** An RST_STREAM of our own making (not a relayed one): counted against a peer that does not read. */
+    private void writeOwnReset(int streamId, Http2Error error) throws Http2Exception {
+        writer.writeRstStream(ctx, streamId, error.code(), ctx.voidPromise());
+        front.markDirty(this);
+        controlFrameWritten();
     }
 
     // ---- frames ----
@@ -781,17 +781,15 @@ final class FrameLink extends ChannelDuplexHandler implements Http2FrameListener
             }
             return; // a reset stream's late answer
         }
-        if ((streamId & 1) == 0 || streamId <= lastPeerStreamId) {
-            if (streamId <= lastPeerStreamId && (streamId & 1) == 1) {
-                return; // a stream we reset or closed: its late frames are dropped
-            }
+        if ((streamId & 1) == 0) {
             throw Http2Exception.connectionError(Http2Error.PROTOCOL_ERROR, "bad client stream id %d", streamId);
+        }
+        if (streamId <= lastPeerStreamId) {
+            return; // a stream we reset or closed: its late frames are dropped
         }
         lastPeerStreamId = streamId;
         if (goAwaySent) {
-            writer.writeRstStream(ctx, streamId, Http2Error.REFUSED_STREAM.code(), ctx.voidPromise());
-            front.markDirty(this);
-            controlFrameWritten();
+            writeOwnReset(streamId, Http2Error.REFUSED_STREAM);
             return;
         }
         Stream created = new Stream(streamId, peerInitialWindow);

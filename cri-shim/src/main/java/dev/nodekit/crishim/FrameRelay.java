@@ -91,12 +91,7 @@ final class FrameRelay {
             while (!frames.isEmpty()) {
                 Early e = frames.poll();
                 if (e.data() != null) {
-                    if (backendStream.writable()) {
-                        backend.sendData(backendStream, e.data(), e.endStream(), client, clientStream);
-                    } else {
-                        client.consumed(clientStream, e.data().readableBytes());
-                        e.data().release();
-                    }
+                    backend.sendData(backendStream, e.data(), e.endStream(), client, clientStream);
                 } else {
                     backend.sendHeaders(backendStream, e.trailers(), e.endStream());
                 }
@@ -170,9 +165,7 @@ final class FrameRelay {
             boolean wasOpen = !finished();
             clientGone = true;
             releaseEarly();
-            if (backendStream != null && !backendStream.finished()) {
-                backend.sendReset(backendStream, errorCode);
-            }
+            resetBackend(errorCode);
             if (wasOpen) {
                 report(clientResetCode(), "the client cancelled the call", CallOutcome.Origin.CLIENT);
             }
@@ -202,9 +195,7 @@ final class FrameRelay {
             }
             clientGone = true;
             releaseEarly();
-            if (backendStream != null && !backendStream.finished()) {
-                backend.sendReset(backendStream, Http2Error.CANCEL.code());
-            }
+            resetBackend(Http2Error.CANCEL.code());
             return;
         }
         if (!finished()) {
@@ -231,10 +222,15 @@ final class FrameRelay {
             t.set("grpc-status", "14").set("grpc-message", GrpcHeaders.percentEncode(message));
             client.sendHeaders(clientStream, t, true);
         }
-        if (backendStream != null && !backendStream.finished()) {
-            backend.sendReset(backendStream, Http2Error.CANCEL.code());
-        }
+        resetBackend(Http2Error.CANCEL.code());
         report(Status.Code.UNAVAILABLE, message, CallOutcome.Origin.TRANSPORT);
+    }
+
+    /** Resets the runtime's stream, if there is one still open (the link skips a finished one). */
+    private void resetBackend(long errorCode) {
+        if (backendStream != null) {
+            backend.sendReset(backendStream, errorCode);
+        }
     }
 
     private ArrayDeque<Early> early() {
