@@ -463,6 +463,17 @@ public final class ContainerdFixture implements AutoCloseable {
         return socket;
     }
 
+    /**
+     * Runs {@code ctr -a SOCKET ARGS...} (containerd's own client, grpc-go) with a 60 s limit and
+     * returns its result, whatever the exit code. {@code socket} may be a containerd's or a proxy's.
+     */
+    public static dev.nodekit.common.exec.CommandResult ctr(Path socket, String... args)
+            throws dev.nodekit.common.exec.CommandException {
+        List<String> argv = new ArrayList<>(List.of("ctr", "-a", socket.toString()));
+        argv.addAll(List.of(args));
+        return new dev.nodekit.common.exec.ProcessCommandRunner().run(argv, Duration.ofSeconds(60));
+    }
+
     /** The instance's directory: root, state, tmp, runc, config.toml, containerd.log, CNI dirs, pod logs. */
     public Path dir() {
         return dir;

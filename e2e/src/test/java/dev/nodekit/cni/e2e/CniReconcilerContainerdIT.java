@@ -102,8 +102,7 @@ class CniReconcilerContainerdIT {
             ctr(f, "tasks", "kill", "--signal", "SIGKILL", lost);
             waitForTaskExit(f, lost);
             // CRI deletes an exited sandbox's task itself; whichever of us is first.
-            CommandResult del = new ProcessCommandRunner().run(Command.of("ctr", "-a", f.socket().toString(), "-n", "k8s.io",
-                    "tasks", "delete", lost).withTimeout(Duration.ofSeconds(60)));
+            CommandResult del = ContainerdFixture.ctr(f.socket(), "-n", "k8s.io", "tasks", "delete", lost);
             assertThat(del.exitCode() == 0 || del.stderr().contains("not found")).as("%s", del.stderr()).isTrue();
             ctr(f, "containers", "delete", lost);
             f.killDaemon();
@@ -212,10 +211,10 @@ class CniReconcilerContainerdIT {
     }
 
     static CommandResult ctr(ContainerdFixture f, String... args) throws Exception {
-        List<String> argv = new ArrayList<>(List.of("ctr", "-a", f.socket().toString(), "-n", "k8s.io"));
+        List<String> argv = new ArrayList<>(List.of("-n", "k8s.io"));
         argv.addAll(List.of(args));
-        CommandResult r = new ProcessCommandRunner().run(Command.of(argv).withTimeout(Duration.ofSeconds(60)));
-        assertThat(r.exitCode()).as("%s: %s", argv, r.stderr()).isZero();
+        CommandResult r = ContainerdFixture.ctr(f.socket(), argv.toArray(String[]::new));
+        assertThat(r.exitCode()).as("%s: %s", r.argv(), r.stderr()).isZero();
         return r;
     }
 

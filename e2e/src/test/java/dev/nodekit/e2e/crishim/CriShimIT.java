@@ -200,11 +200,7 @@ class CriShimIT {
 
     /** Runs ctr against {@code socket}; returns its stdout (fails the test on a non-zero exit). */
     private static String ctr(String socket, String... args) throws Exception {
-        List<String> argv = new java.util.ArrayList<>(List.of(
-                dev.nodekit.common.exec.Executables.which("ctr").orElseThrow().toString(), "--address", socket));
-        argv.addAll(List.of(args));
-        return new dev.nodekit.common.exec.ProcessCommandRunner()
-                .runChecked(dev.nodekit.common.exec.Command.of(argv).withTimeout(Duration.ofSeconds(60))).stdout();
+        return ContainerdFixture.ctr(Path.of(socket), args).checkSuccess().stdout();
     }
 
     /** The server UUID line of {@code ctr version}. */
